@@ -1,0 +1,152 @@
+"""Single-shot commands: translate, import, topics, config check, db upgrade."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hub.canonical.codec import to_json
+from hub.canonical.compat import check_store
+from hub.canonical.schemas import SchemaStore
+from hub.cli.context import Ctx
+from hub.errors import ConfigError, DocumentError
+from hub.formats.base import TranslationContext
+from hub.formats.registry import all_translators, translate_bytes
+from hub.intake.service import Delivery
+from hub.kafka.topics import TopicNames, apply_topics, load_topic_specs
+from hub.partners import load_partners
+from hub.runtime import resolve_bootstrap
+
+topics_app = typer.Typer(help="Kafka topics from the registry file schemas/topics.yaml.", no_args_is_help=True)
+config_app = typer.Typer(help="Check settings and the partners file.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (hub state + ERP reference schema).", no_args_is_help=True)
+schemas_app = typer.Typer(help="Avro schemas under schemas/ (the event contract).", no_args_is_help=True)
+
+FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The file.")]
+
+
+def translate(
+    ctx: typer.Context,
+    file: FileArg,
+    partner: Annotated[str | None, typer.Option(help="Wholesaler id: restricts to its configured formats.")] = None,
+    format: Annotated[str | None, typer.Option("--format", help="Force a translator by name.")] = None,
+) -> None:
+    """Translate FILE offline (no broker, no database) and print one JSON object per record.
+
+    Output lines look like {"type": "SupplierInvoice", "translator": "name@version", "record": {...}};
+    decimals are strings exactly as in the document. A document that cannot be translated exits
+    with status 2 and one line on stderr: error[CODE]: message (file: location).
+    """
+    settings = ctx.obj.settings
+    allowed: list[str] = []
+    if partner:
+        wholesaler = load_partners(settings.partners_file).wholesaler(partner)
+        if wholesaler is None:
+            raise ConfigError(f"unknown wholesaler {partner!r} in {settings.partners_file}")
+        allowed = wholesaler.formats
+    context = TranslationContext(partner, None, file.name, settings.max_xml_bytes)
+    try:
+        translator, records = translate_bytes(file.read_bytes(), context, format_hint=format, allowed=allowed)
+    except DocumentError as exc:
+        typer.echo(exc.render_for(str(file)), err=True)
+        raise typer.Exit(2) from None
+    for record in records:
+        line = {
+            "type": getattr(record, "TYPE", type(record).__name__),
+            "translator": str(translator.id),
+            "record": to_json(record),
+        }
+        sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def import_file(
+    ctx: typer.Context,
+    file: FileArg,
+    partner: Annotated[str, typer.Option(help="The wholesaler the file comes from (partners file id).")],
+    tenant: Annotated[
+        str | None, typer.Option(help="Tenant that forwarded or self-imports it; scopes the document to that tenant.")
+    ] = None,
+    format: Annotated[str | None, typer.Option("--format", help="Force a translator by name.")] = None,
+) -> None:
+    """Take FILE into the hub exactly as a connector would: archive, ledger, publish, wait for the broker ack.
+
+    Needs a broker: a running `hub up`, or HUB_BOOTSTRAP_SERVERS.
+    """
+    obj: Ctx = ctx.obj
+    runtime = obj.runtime()
+    runtime.migrate()
+    delivery = Delivery(partner_id=partner, channel="upload", filename=file.name, tenant_id=tenant, format_hint=format)
+    try:
+        with file.open("rb") as handle:
+            result = runtime.intake().take(handle, delivery)
+        runtime.intake().acknowledged(result)
+    finally:
+        runtime.close()
+    if result.duplicate:
+        typer.echo(f"duplicate: {file.name} was already taken as document {result.document_id}; not published again")
+    else:
+        typer.echo(f"accepted: {file.name} → document {result.document_id} ({result.topic} offset {result.offset})")
+
+
+@topics_app.command("apply")
+def topics_apply(ctx: typer.Context) -> None:
+    """Create every topic of schemas/topics.yaml that does not exist yet (partitions, retention)."""
+    settings = ctx.obj.settings
+    bootstrap = resolve_bootstrap(settings)
+    result = apply_topics(bootstrap, load_topic_specs(), TopicNames(settings.topic_prefix))
+    for name, action in sorted(result.items()):
+        typer.echo(f"{action:8} {name}")
+
+
+@config_app.command("check")
+def config_check(ctx: typer.Context) -> None:
+    """Validate settings and the partners file; list every problem with file, line and key."""
+    settings = ctx.obj.settings
+    problems: list[str] = []
+    try:
+        partners = load_partners(settings.partners_file)
+    except ConfigError as exc:
+        typer.echo(exc.render(), err=True)
+        raise typer.Exit(1) from None
+    known = {t.id.name for t in all_translators()}
+    for i, w in enumerate(partners.wholesalers):
+        for j, name in enumerate(w.formats):
+            if name not in known:
+                problems.append(
+                    f"{settings.partners_file}: wholesalers[{i}].formats[{j}]: unknown format {name!r} "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+        if w.sftp and not w.sftp.private_key_file.exists():
+            problems.append(
+                f"{settings.partners_file}: wholesalers[{i}].sftp.private_key_file: "
+                f"{w.sftp.private_key_file} does not exist"
+            )
+    if problems:
+        raise ConfigError(f"{settings.partners_file}: {len(problems)} problem(s)", problems)
+    typer.echo(
+        f"ok: {settings.partners_file}: {len(partners.wholesalers)} wholesaler(s), {len(partners.tenants)} tenant(s); "
+        f"ERP database {settings.erp_url}; broker {settings.bootstrap_servers or 'bundled (hub up)'}"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply pending migrations to the hub state and ERP databases."""
+    obj: Ctx = ctx.obj
+    obj.runtime().migrate()
+    typer.echo(f"ok: {obj.settings.erp_url} is up to date")
+
+
+@schemas_app.command("check")
+def schemas_check() -> None:
+    """Parse every schema and check that each newest version reads data written by all older ones."""
+    store = SchemaStore()
+    problems = check_store(store)
+    if problems:
+        raise ConfigError(f"{len(problems)} incompatible schema change(s)", [str(p) for p in problems])
+    versions = sum(len(chain) for chain in store.versions.values())
+    typer.echo(f"ok: {len(store.versions)} schema(s), {versions} version(s), backward compatible")

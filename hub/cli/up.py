@@ -1,0 +1,164 @@
+"""``hub up`` (everything in one process, embedded defaults) and ``hub run ROLE`` (one role, for deployments)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from typing import Annotated
+
+import structlog
+import typer
+from rich.console import Console
+
+from hub.cli.context import Ctx
+from hub.connectors.base import Poller, run_poller
+from hub.connectors.dropfolder import DropFolder
+from hub.connectors.sftp import SftpPoller
+from hub.kafka.consumer import ConsumedRecord
+from hub.kafka.embedded import EmbeddedBroker
+from hub.kafka.topics import apply_topics, load_topic_specs
+from hub.runtime import Runtime, announce_broker, resolve_bootstrap, withdraw_broker
+from hub.settings import HubSettings
+from hub.streams.app import ROLES, create_app, run_worker
+
+log = structlog.get_logger(__name__)
+
+
+def up(ctx: typer.Context) -> None:
+    """Run the whole hub on this machine: broker (bundled unless HUB_BOOTSTRAP_SERVERS is set), topics,
+    database migrations, translate and sink agents, the drop folder and every configured SFTP poller.
+
+    Drop a file into DATA_DIR/inbox/<wholesaler-id>/ and watch `hub erp invoices`. Ctrl-C stops cleanly.
+    """
+    obj: Ctx = ctx.obj
+    settings = obj.settings
+    with ExitStack() as stack:
+        bootstrap, embedded = _broker(settings, stack)
+        runtime = obj.runtime(bootstrap_servers=bootstrap)
+        stack.callback(runtime.close)
+        _prepare(runtime, bootstrap, republish_all=embedded)
+        stop = threading.Event()
+        pollers = _pollers(runtime)
+        threads = _start_pollers(pollers, stop)
+        stack.callback(_stop_pollers, stop, threads)
+        _banner(settings, bootstrap, embedded, pollers)
+        code = _run_agents(runtime, bootstrap, list(ROLES), runtime.settings.app_id)
+    raise typer.Exit(code)
+
+
+def run(
+    ctx: typer.Context,
+    role: Annotated[str, typer.Argument(help=f"One of: {', '.join((*ROLES, 'connectors'))}.")],
+) -> None:
+    """Run one role against an existing broker (HUB_BOOTSTRAP_SERVERS or a running `hub up`).
+
+    translate / translate-bulk / sink-erp are faust agents (one consumer group each);
+    connectors runs the drop folder and the SFTP pollers.
+    """
+    obj: Ctx = ctx.obj
+    bootstrap = resolve_bootstrap(obj.settings)
+    runtime = obj.runtime(bootstrap_servers=bootstrap)
+    runtime.migrate()
+    try:
+        if role == "connectors":
+            _run_connectors(runtime)
+            return
+        if role not in ROLES:
+            raise typer.BadParameter(f"unknown role {role!r}; choose from {', '.join((*ROLES, 'connectors'))}")
+        code = _run_agents(runtime, bootstrap, [role], f"{obj.settings.app_id}-{role}")
+    finally:
+        runtime.close()
+    raise typer.Exit(code)
+
+
+def _broker(settings: HubSettings, stack: ExitStack) -> tuple[str, bool]:
+    if settings.bootstrap_servers:
+        return settings.bootstrap_servers, False
+    log_file = settings.data_dir / "run" / "broker.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    broker = EmbeddedBroker(port=settings.embedded_broker_port, log_file=log_file, binary=settings.tansu_binary)
+    broker.start()
+    stack.callback(broker.stop)
+    announce_broker(settings, broker.bootstrap_servers)
+    stack.callback(withdraw_broker, settings)
+    return broker.bootstrap_servers, True
+
+
+def _prepare(runtime: Runtime, bootstrap: str, *, republish_all: bool) -> None:
+    runtime.migrate()
+    apply_topics(bootstrap, load_topic_specs(), runtime.topics)
+    # The bundled broker forgets everything on restart, so every unfinished document is published
+    # again from the archive (DESIGN §9.12). A real broker kept what it acked: only documents whose
+    # publish was never acknowledged are sent again.
+    pending = [e for e in runtime.ledger.unfinished() if republish_all or e.state == "received"]
+    intake = runtime.intake()
+    for entry in pending:
+        intake.publish(entry)
+    if pending:
+        log.info("hub.republished", documents=len(pending))
+
+
+def _run_agents(runtime: Runtime, bootstrap: str, roles: list[str], app_id: str) -> int:
+    topics = runtime.topics
+    handlers: dict[str, tuple[Sequence[str], Callable[[ConsumedRecord], str]]] = {}
+    if "translate" in roles:
+        handlers["translate"] = ([topics.raw], runtime.translate_stage().process)
+    if "translate-bulk" in roles:
+        handlers["translate-bulk"] = ([topics.raw_bulk], runtime.translate_stage().process)
+    if "sink-erp" in roles:
+        handlers["sink-erp"] = ([topics.invoice], runtime.sink_stage().process)
+    app = create_app(
+        app_id=app_id,
+        bootstrap_servers=bootstrap,
+        session_timeout_s=runtime.settings.kafka_session_timeout_s,
+        handlers=handlers,
+    )
+    return run_worker(app)
+
+
+def _pollers(runtime: Runtime) -> list[Poller]:
+    s = runtime.settings
+    intake = runtime.intake()
+    pollers: list[Poller] = [
+        DropFolder(s.drop_path, intake, runtime.partners, min_age_s=s.drop_min_age_s, interval_s=s.drop_poll_interval_s)
+    ]
+    pollers += [SftpPoller(w, intake) for w in runtime.partners.wholesalers if w.sftp]
+    return pollers
+
+
+def _start_pollers(pollers: list[Poller], stop: threading.Event) -> list[threading.Thread]:
+    threads = [threading.Thread(target=run_poller, args=(p, stop), name=p.name, daemon=True) for p in pollers]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _stop_pollers(stop: threading.Event, threads: list[threading.Thread]) -> None:
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=10)
+
+
+def _run_connectors(runtime: Runtime) -> None:
+    stop = threading.Event()
+    threads = _start_pollers(_pollers(runtime), stop)
+    try:
+        while any(t.is_alive() for t in threads):
+            stop.wait(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop_pollers(stop, threads)
+
+
+def _banner(settings: HubSettings, bootstrap: str, embedded: bool, pollers: list[Poller]) -> None:
+    console = Console(stderr=True)
+    console.print("[bold]grossisthub is up[/bold] — Ctrl-C stops it")
+    console.print(f"  broker       {bootstrap}" + (" (bundled Tansu, in memory)" if embedded else ""))
+    console.print(f"  ERP database {settings.erp_url}")
+    console.print(f"  archive      {settings.archive_path}")
+    console.print(f"  drop folder  {settings.drop_path}/<wholesaler-id>/")
+    for poller in pollers[1:]:
+        console.print(f"  poller       {poller.name}")
+    console.print("  see results  hub erp invoices")

@@ -1,0 +1,1 @@
+"""Protocol connectors: bytes in, RawDocument published, partner acknowledged. They never parse formats."""

@@ -1,0 +1,135 @@
+"""The hub's one error taxonomy.
+
+Every error the hub raises on purpose derives from :class:`HubError` and carries a stable
+UPPER_SNAKE ``code`` that operators, partners and tests can rely on::
+
+    HubError
+    ├── ConfigError                 bad settings or partners file; stops startup
+    ├── TransientError              retry later; never dead-lettered, never acknowledged
+    │   ├── BrokerUnavailableError  BROKER_UNAVAILABLE  (no ack from Kafka in time)
+    │   └── StoreUnavailableError   STORE_UNAVAILABLE   (database or archive not reachable)
+    ├── IntakeError                 refused at the edge (stage ``receive``); partner gets a negative ack
+    │   └── DocumentTooLargeError   DOCUMENT_TOO_LARGE
+    └── DocumentError               the document itself is wrong; goes to ``hub.dlq.v1``
+        ├── UnknownFormatError      UNKNOWN_FORMAT      (stage ``parse``)
+        ├── HostileInputError       HOSTILE_INPUT       (stage ``parse``: DOCTYPE, entities, bombs)
+        ├── ParseError              PARSE_ERROR         (stage ``parse``: not well-formed)
+        ├── MissingFieldError       MISSING_FIELD       (stage ``translate``)
+        ├── InvalidValueError       INVALID_VALUE       (stage ``translate``)
+        ├── UnknownBuyerError       UNKNOWN_BUYER       (stage ``enrich``)
+        └── PartnerMismatchError    PARTNER_MISMATCH    (stage ``enrich``)
+
+``DocumentError`` knows where in the document it happened (``location``: a line, a segment or an
+XPath) so that the message a person reads names the file, the place and the rule.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+Stage = Literal["receive", "parse", "translate", "enrich", "sink"]
+
+
+class HubError(Exception):
+    """Base of every error the hub raises deliberately."""
+
+    code: ClassVar[str] = "HUB_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def render(self) -> str:
+        """One line for a person: ``error[CODE]: message``."""
+        return f"error[{self.code}]: {self.message}"
+
+
+class ConfigError(HubError):
+    """Settings or the partners file are invalid; the process must not start."""
+
+    code = "CONFIG_INVALID"
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+    def render(self) -> str:
+        lines = [super().render(), *(f"  {p}" for p in self.problems)]
+        return "\n".join(lines)
+
+
+class TransientError(HubError):
+    """A dependency is unavailable; retry without committing or acknowledging anything."""
+
+    code = "TRANSIENT"
+
+
+class BrokerUnavailableError(TransientError):
+    code = "BROKER_UNAVAILABLE"
+
+
+class StoreUnavailableError(TransientError):
+    code = "STORE_UNAVAILABLE"
+
+
+class IntakeError(HubError):
+    """A delivery is refused at the edge; the partner receives a negative acknowledgement."""
+
+    code = "INTAKE_REFUSED"
+    stage: ClassVar[Stage] = "receive"
+
+
+class DocumentTooLargeError(IntakeError):
+    code = "DOCUMENT_TOO_LARGE"
+
+
+class DocumentError(HubError):
+    """The document cannot be processed as it is; it is dead-lettered with this reason."""
+
+    code = "DOCUMENT_ERROR"
+    stage: ClassVar[Stage] = "translate"
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        super().__init__(message)
+        self.location = location
+
+    def render_for(self, filename: str | None) -> str:
+        """``error[CODE]: message (file: location)`` — what ``hub translate`` prints."""
+        where = ": ".join(p for p in (filename, self.location) if p)
+        return f"error[{self.code}]: {self.message}" + (f" ({where})" if where else "")
+
+    def render(self) -> str:
+        return self.render_for(None)
+
+
+class UnknownFormatError(DocumentError):
+    code = "UNKNOWN_FORMAT"
+    stage = "parse"
+
+
+class HostileInputError(DocumentError):
+    code = "HOSTILE_INPUT"
+    stage = "parse"
+
+
+class ParseError(DocumentError):
+    code = "PARSE_ERROR"
+    stage = "parse"
+
+
+class MissingFieldError(DocumentError):
+    code = "MISSING_FIELD"
+
+
+class InvalidValueError(DocumentError):
+    code = "INVALID_VALUE"
+
+
+class UnknownBuyerError(DocumentError):
+    code = "UNKNOWN_BUYER"
+    stage = "enrich"
+
+
+class PartnerMismatchError(DocumentError):
+    code = "PARTNER_MISMATCH"
+    stage = "enrich"

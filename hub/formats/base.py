@@ -1,0 +1,61 @@
+"""The translator contract.
+
+A translator is pure: it gets a binary stream and a :class:`TranslationContext` and yields
+canonical records (DESIGN §9.1: an iterator, so a 300 MB file never sits in memory; small XML
+documents may be read whole). It never touches Kafka, a database, the archive or the clock.
+
+Every translator has a :class:`TranslatorId` whose integer ``version`` is bumped on *any* change
+that alters output for the same input; sinks use it to fence replays (a record from an older
+version never overwrites one from a newer version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, ClassVar, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class TranslatorId:
+    name: str  # e.g. "peppol-bis3-invoice"
+    version: int
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationContext:
+    """What a translator may know besides the bytes."""
+
+    partner_id: str | None = None
+    tenant_id: str | None = None
+    filename: str | None = None
+    max_xml_bytes: int = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Sniffed:
+    """What a quick look at the first bytes revealed (no full parse)."""
+
+    syntax: str  # "xml" | "edifact" | "nelfo" | "csv" | "unknown"
+    root: str | None = None  # XML: "{namespace}LocalName" of the document root (after SBDH)
+    customization_id: str | None = None  # UBL cbc:CustomizationID, if seen in the head
+    head: bytes = b""
+
+
+class Translator(Protocol):
+    """Implemented by every translator class; the registry holds instances."""
+
+    id: ClassVar[TranslatorId]
+    record_type: ClassVar[str]  # canonical record type it yields, e.g. "SupplierInvoice"
+    description: ClassVar[str]
+
+    def accepts(self, sniffed: Sniffed) -> int:
+        """0 = not mine; higher = more specific match (the registry takes the highest)."""
+        ...
+
+    def translate(self, stream: BinaryIO, context: TranslationContext) -> Iterator[object]:
+        """Yield canonical records; raise :class:`hub.errors.DocumentError` subclasses on bad input."""
+        ...

@@ -1,0 +1,1 @@
+"""Kafka access. The only package that imports ``confluent_kafka``."""

@@ -1,0 +1,101 @@
+"""Avro serialization of canonical records.
+
+Two wire formats:
+
+* **Confluent Schema Registry** (``HUB_SCHEMA_REGISTRY_URL`` set): magic byte 0, 4-byte schema id,
+  Avro binary; subjects follow the TopicNameStrategy (``<topic>-value``).
+* **Avro single-object encoding** (no registry): ``C3 01``, the 8-byte CRC-64-AVRO fingerprint of
+  the writer schema (little-endian), Avro binary. Any consumer holding our ``schemas/`` files can
+  identify the writer schema without a registry.
+
+Decoding always resolves the writer schema against the newest reader schema of the same name,
+so consumers read records written by older producers (backward compatibility).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from typing import Any
+
+import fastavro
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+from hub.canonical.schemas import SchemaStore, SchemaVersion
+from hub.errors import DocumentError
+
+SINGLE_OBJECT_MAGIC = b"\xc3\x01"
+CONFLUENT_MAGIC = b"\x00"
+
+
+class UndecodableRecordError(DocumentError):
+    code = "UNDECODABLE_RECORD"
+    stage = "parse"
+
+
+class AvroSerde:
+    def __init__(self, store: SchemaStore, registry_url: str | None = None) -> None:
+        self.store = store
+        self._registry = SchemaRegistryClient.new_client({"url": registry_url}) if registry_url else None
+        self._ids: dict[tuple[str, str], int] = {}
+        self._by_id: dict[int, Any] = {}
+
+    def encode(self, topic: str, record_type: str, data: dict[str, Any]) -> bytes:
+        schema = self.store.for_record(record_type)
+        buffer = io.BytesIO()
+        buffer.write(self._header(topic, schema))
+        fastavro.schemaless_writer(buffer, schema.parsed, data)
+        return buffer.getvalue()
+
+    def decode(self, payload: bytes) -> tuple[SchemaVersion, dict[str, Any]]:
+        """Return the reader schema used and the record as a dict."""
+        if payload[:2] == SINGLE_OBJECT_MAGIC and len(payload) >= 10:
+            writer = self.store.by_fingerprint(payload[2:10])
+            if writer is None:
+                msg = f"unknown writer schema fingerprint {payload[2:10].hex()}"
+                raise UndecodableRecordError(msg)
+            return self._read(payload[10:], writer.parsed, self.store.latest(writer.name))
+        if payload[:1] == CONFLUENT_MAGIC and len(payload) >= 5 and self._registry is not None:
+            (schema_id,) = struct.unpack(">I", payload[1:5])
+            writer_parsed, name = self._writer_by_id(schema_id)
+            return self._read(payload[5:], writer_parsed, self.store.latest(name))
+        msg = "not an Avro record this hub can read (no single-object or registry header)"
+        raise UndecodableRecordError(msg)
+
+    def _header(self, topic: str, schema: SchemaVersion) -> bytes:
+        if self._registry is None:
+            return SINGLE_OBJECT_MAGIC + schema.fingerprint
+        key = (f"{topic}-value", schema.label)
+        if key not in self._ids:
+            self._ids[key] = self._registry.register_schema(key[0], Schema(json.dumps(schema.definition), "AVRO"))
+        return CONFLUENT_MAGIC + struct.pack(">I", self._ids[key])
+
+    def _writer_by_id(self, schema_id: int) -> tuple[Any, str]:
+        if schema_id not in self._by_id:
+            assert self._registry is not None
+            schema_str = self._registry.get_schema(schema_id).schema_str
+            if schema_str is None:
+                raise UndecodableRecordError(f"schema id {schema_id} has no definition in the registry")
+            definition = json.loads(schema_str)
+            name = _dir_name(definition, self.store)
+            self._by_id[schema_id] = (fastavro.parse_schema(definition), name)
+        return self._by_id[schema_id]  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _read(body: bytes, writer: Any, reader: SchemaVersion) -> tuple[SchemaVersion, dict[str, Any]]:
+        try:
+            record = fastavro.schemaless_reader(io.BytesIO(body), writer, reader.parsed)
+        except Exception as exc:  # fastavro raises many types for corrupt input
+            raise UndecodableRecordError(f"corrupt Avro body for {reader.label}: {exc}") from None
+        return reader, record  # type: ignore[return-value]
+
+
+def _dir_name(definition: dict[str, Any], store: SchemaStore) -> str:
+    full = f"{definition.get('namespace', '')}.{definition['name']}".strip(".")
+    for name, chain in store.versions.items():
+        latest = chain[-1].definition
+        if f"{latest.get('namespace', '')}.{latest['name']}".strip(".") == full:
+            return name
+    msg = f"registry schema {full} matches no local schema"
+    raise UndecodableRecordError(msg)

@@ -1,0 +1,90 @@
+"""The ERP sink stage: one canonical invoice event in, one idempotent upsert out."""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from hub.canonical.codec import from_dict
+from hub.canonical.invoice import SupplierInvoice
+from hub.errors import DocumentError, InvalidValueError, MissingFieldError, StoreUnavailableError
+from hub.intake.ledger import Ledger
+from hub.kafka.consumer import ConsumedRecord
+from hub.kafka.serde import AvroSerde
+from hub.pipeline.deadletter import DeadLetterWriter, FailureContext
+from hub.sinks.erp.invoices import Provenance, write_invoice
+
+log = structlog.get_logger(__name__)
+
+REQUIRED_HEADERS = (
+    "hub.tenant",
+    "hub.partner",
+    "hub.event_id",
+    "hub.document_id",
+    "hub.translator",
+    "hub.translator.version",
+)
+
+
+class SinkStage:
+    def __init__(self, *, engine: Engine, ledger: Ledger, serde: AvroSerde, dead_letters: DeadLetterWriter) -> None:
+        self.engine, self.ledger, self.serde, self.dead_letters = engine, ledger, serde, dead_letters
+
+    def process(self, record: ConsumedRecord) -> str:
+        """Write one invoice event; returns the sink outcome. StoreUnavailableError propagates (retry)."""
+        headers = {k: v.decode("utf-8", "replace") for k, v in record.headers.items()}
+        try:
+            prov = _provenance(headers)
+            invoice = self._decode(record)
+            outcome = self._write(invoice, prov)
+        except DocumentError as exc:
+            context = FailureContext(headers.get("hub.document_id"), headers.get("hub.partner"))
+            self.dead_letters.send(record, exc, context, stage="sink")
+            return "dead_lettered"
+        self.ledger.mark_event_sunk(prov.event_id, outcome)
+        log.info(
+            "erp.invoice",
+            outcome=outcome,
+            invoice=invoice.invoice_number,
+            tenant=prov.tenant_id,
+            supplier=prov.partner_id,
+            event_id=prov.event_id,
+        )
+        return outcome
+
+    def _decode(self, record: ConsumedRecord) -> SupplierInvoice:
+        if record.value is None:
+            msg = "invoice event without a value (tombstones are not used on hub.invoice.v1)"
+            raise InvalidValueError(msg)
+        _schema, data = self.serde.decode(record.value)
+        return from_dict(SupplierInvoice, data)
+
+    def _write(self, invoice: SupplierInvoice, prov: Provenance) -> str:
+        try:
+            return write_invoice(self.engine, invoice, prov)
+        except OperationalError as exc:
+            raise StoreUnavailableError(f"ERP database unavailable: {exc.orig}") from None
+        except DBAPIError as exc:
+            msg = f"the ERP database refused invoice {invoice.invoice_number}: {exc.orig}"
+            raise InvalidValueError(msg) from None
+
+
+def _provenance(headers: dict[str, str]) -> Provenance:
+    missing = [h for h in REQUIRED_HEADERS if not headers.get(h)]
+    if missing:
+        msg = f"event lacks lineage headers {', '.join(missing)}; it was not produced by the hub's translate stage"
+        raise MissingFieldError(msg, location="headers")
+    try:
+        version = int(headers["hub.translator.version"])
+    except ValueError:
+        msg = f"hub.translator.version is not an integer: {headers['hub.translator.version']!r}"
+        raise InvalidValueError(msg, location="headers") from None
+    return Provenance(
+        tenant_id=headers["hub.tenant"],
+        partner_id=headers["hub.partner"],
+        event_id=headers["hub.event_id"],
+        source_document_id=headers["hub.document_id"],
+        translator=headers["hub.translator"],
+        translator_version=version,
+    )

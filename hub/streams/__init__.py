@@ -1,0 +1,1 @@
+"""faust-streaming wiring. The only package that imports ``faust``; no business logic here."""

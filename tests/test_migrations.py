@@ -1,0 +1,35 @@
+"""A fully migrated database has exactly the tables and columns the code defines (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData, inspect
+
+from hub.db.engine import make_engine
+from hub.db.migrate import upgrade
+from hub.intake.migrations import STATE_MIGRATIONS
+from hub.intake.tables import metadata as state_metadata
+from hub.sinks.erp.migrations import ERP_MIGRATIONS
+from hub.sinks.erp.tables import metadata as erp_metadata
+
+
+def _columns(metadata: MetaData) -> dict[str, set[str]]:
+    return {name: {c.name for c in table.columns} for name, table in metadata.tables.items()}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migrations_build_the_current_schema_and_are_idempotent(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = f"sqlite:///{tmp_path / 'erp.sqlite'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    assert upgrade(engine, "state", STATE_MIGRATIONS) == [m.version for m in STATE_MIGRATIONS]
+    assert upgrade(engine, "erp", ERP_MIGRATIONS) == [m.version for m in ERP_MIGRATIONS]
+    assert upgrade(engine, "erp", ERP_MIGRATIONS) == []
+    inspector = inspect(engine)
+    for metadata in (state_metadata, erp_metadata):
+        for table, columns in _columns(metadata).items():
+            assert {c["name"] for c in inspector.get_columns(table)} == columns, table
+    engine.dispose()
