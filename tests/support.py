@@ -51,9 +51,15 @@ def write_partners(directory: Path, sftp: str = "") -> Path:
 
 
 def make_settings(
-    tmp_path: Path, *, bootstrap_servers: str | None, unique: str, erp_url: str | None = None, sftp: str = ""
+    tmp_path: Path,
+    *,
+    bootstrap_servers: str | None,
+    unique: str,
+    erp_url: str | None = None,
+    sftp: str = "",
+    **overrides: object,
 ) -> HubSettings:
-    return load_settings(
+    values: dict[str, object] = dict(
         data_dir=tmp_path / "var",
         partners_file=write_partners(tmp_path, sftp),
         bootstrap_servers=bootstrap_servers,
@@ -65,6 +71,7 @@ def make_settings(
         drop_min_age_s=0.3,
         drop_poll_interval_s=0.3,
     )
+    return load_settings(**{**values, **overrides})
 
 
 def make_runtime(settings: HubSettings) -> Runtime:

@@ -77,7 +77,7 @@ def import_file(
     Needs a broker: a running `hub up`, or HUB_BOOTSTRAP_SERVERS.
     """
     obj: Ctx = ctx.obj
-    runtime = obj.runtime()
+    runtime = obj.runtime(bootstrap_servers=resolve_bootstrap(obj.settings))  # fail before any side effect
     runtime.migrate()
     delivery = Delivery(partner_id=partner, channel="upload", filename=file.name, tenant_id=tenant, format_hint=format)
     try:

@@ -46,6 +46,8 @@ class LedgerEntry:
     content_type: str | None = None
     format_hint: str | None = None
     deliveries: int = 1
+    published_at: datetime | None = None
+    acknowledged_at: datetime | None = None
 
     @property
     def tenant_id(self) -> str | None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, Message
 
+from hub.kafka.producer import LIBRDKAFKA_LOG
+
 
 @dataclass(frozen=True, slots=True)
 class ConsumedRecord:
@@ -59,6 +61,7 @@ def read_records(
             "enable.auto.commit": False,
             "session.timeout.ms": int(session_timeout_s * 1000),
             "heartbeat.interval.ms": max(500, int(session_timeout_s * 1000 / 4)),
+            "logger": LIBRDKAFKA_LOG,
         }
     )
     consumer.subscribe(list(topics))

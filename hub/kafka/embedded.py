@@ -93,7 +93,8 @@ class EmbeddedBroker:
         if self._process and self._process.poll() is None:
             self._process.terminate()
             try:
-                self._process.wait(timeout=5)
+                # Memory storage has nothing to flush; it only lingers on open client connections.
+                self._process.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()

@@ -9,6 +9,7 @@ resolves on the delivery report. A background thread polls the producer, so nobo
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
@@ -21,6 +22,9 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from hub.errors import BrokerUnavailableError
 
 log = structlog.get_logger(__name__)
+# librdkafka's own messages (connection refused, metadata changes) go through stdlib logging
+# instead of raw lines on stderr.
+LIBRDKAFKA_LOG = logging.getLogger("hub.kafka.librdkafka")
 
 HeaderList = Sequence[tuple[str, bytes | str]]
 
@@ -60,6 +64,7 @@ class Publisher:
             "request.timeout.ms": min(int(delivery_timeout_s * 1000), 30_000),
             "message.max.bytes": 16 * 1024 * 1024,
             "log.connection.close": False,
+            "logger": LIBRDKAFKA_LOG,
             **(extra_config or {}),
         }
         self._timeout = delivery_timeout_s
