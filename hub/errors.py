@@ -7,10 +7,14 @@ UPPER_SNAKE ``code`` that operators, partners and tests can rely on::
     ├── ConfigError                 bad settings or partners file; stops startup
     ├── TransientError              retry later; never dead-lettered, never acknowledged
     │   ├── BrokerUnavailableError  BROKER_UNAVAILABLE  (no ack from Kafka in time)
-    │   └── StoreUnavailableError   STORE_UNAVAILABLE   (database or archive not reachable)
+    │   ├── StoreUnavailableError   STORE_UNAVAILABLE   (database or archive not reachable)
+    │   └── SftpUnavailableError    SFTP_UNAVAILABLE    (a wholesaler's SFTP server)
     ├── IntakeError                 refused at the edge (stage ``receive``); partner gets a negative ack
-    │   └── DocumentTooLargeError   DOCUMENT_TOO_LARGE
+    │   ├── DocumentTooLargeError   DOCUMENT_TOO_LARGE
+    │   └── UnknownPartnerError     UNKNOWN_PARTNER
     └── DocumentError               the document itself is wrong; goes to ``hub.dlq.v1``
+        ├── InternalError           INTERNAL            (a bug met while processing; dead-lettered, not a crash)
+        ├── UndecodableRecordError  UNDECODABLE_RECORD  (stage ``parse``: a Kafka record we cannot decode)
         ├── UnknownFormatError      UNKNOWN_FORMAT      (stage ``parse``)
         ├── HostileInputError       HOSTILE_INPUT       (stage ``parse``: DOCTYPE, entities, bombs)
         ├── ParseError              PARSE_ERROR         (stage ``parse``: not well-formed)
@@ -72,6 +76,10 @@ class StoreUnavailableError(TransientError):
     code = "STORE_UNAVAILABLE"
 
 
+class SftpUnavailableError(TransientError):
+    code = "SFTP_UNAVAILABLE"
+
+
 class IntakeError(HubError):
     """A delivery is refused at the edge; the partner receives a negative acknowledgement."""
 
@@ -81,6 +89,10 @@ class IntakeError(HubError):
 
 class DocumentTooLargeError(IntakeError):
     code = "DOCUMENT_TOO_LARGE"
+
+
+class UnknownPartnerError(IntakeError):
+    code = "UNKNOWN_PARTNER"
 
 
 class DocumentError(HubError):
@@ -100,6 +112,17 @@ class DocumentError(HubError):
 
     def render(self) -> str:
         return self.render_for(None)
+
+
+class InternalError(DocumentError):
+    """An unexpected failure while processing a document: a bug, dead-lettered instead of crashing."""
+
+    code = "INTERNAL"
+
+
+class UndecodableRecordError(DocumentError):
+    code = "UNDECODABLE_RECORD"
+    stage = "parse"
 
 
 class UnknownFormatError(DocumentError):

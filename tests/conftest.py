@@ -74,3 +74,15 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
 def unique() -> str:
     """A short unique token for topic prefixes, group ids and file names."""
     return uuid.uuid4().hex[:8]
+
+
+SERVICE_FIXTURES = {"bootstrap_servers", "postgres_url", "postgres_admin_url", "sftp_server", "sftp_inbox"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses a real service is an integration test, whatever its module says."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and "postgresql" in callspec.params.values()
+        if on_postgres or SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)

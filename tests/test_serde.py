@@ -9,7 +9,8 @@ import pytest
 from hub.canonical import InvoiceLine, Party, RawDocument, SupplierInvoice
 from hub.canonical.codec import from_dict, to_avro
 from hub.canonical.schemas import SchemaStore
-from hub.kafka.serde import AvroSerde, UndecodableRecordError
+from hub.errors import UndecodableRecordError
+from hub.kafka.serde import AvroSerde
 
 INVOICE = SupplierInvoice(
     invoice_number="F1",

@@ -53,12 +53,18 @@ def invoices(
             r["kind"],
             str(r["issue_date"]),
             str(r["due_date"] or ""),
-            f"{decimal_text(r['payable_amount'])} {r['currency']}",
+            f"{_money(r['payable_amount'])} {r['currency']}",
             str(r["line_count"]),
             r["erp_status"],
             flags,
         )
     Console(width=160).print(table)
+
+
+def _money(value: Decimal) -> str:
+    """At least two decimals for display (2737 → 2737.00); more are kept (12.735)."""
+    exponent = value.as_tuple().exponent
+    return decimal_text(value.quantize(Decimal("0.01")) if isinstance(exponent, int) and exponent > -2 else value)
 
 
 def _json_default(value: Any) -> Any:

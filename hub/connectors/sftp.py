@@ -22,15 +22,11 @@ import paramiko
 import structlog
 
 from hub.connectors.base import StabilityTracker
-from hub.errors import ConfigError, IntakeError, TransientError
+from hub.errors import ConfigError, IntakeError, SftpUnavailableError
 from hub.intake.service import Delivery, IntakeResult, IntakeService
 from hub.partners import SftpEndpoint, Wholesaler
 
 log = structlog.get_logger(__name__)
-
-
-class SftpUnavailableError(TransientError):
-    code = "SFTP_UNAVAILABLE"
 
 
 def load_private_key(path: str) -> paramiko.PKey:

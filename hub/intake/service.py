@@ -19,7 +19,7 @@ from hub.archive import Archive, ArchivedObject
 from hub.canonical.codec import to_avro
 from hub.canonical.raw import Channel, RawDocument
 from hub.db.types import utcnow
-from hub.errors import IntakeError
+from hub.errors import UnknownPartnerError
 from hub.ids import new_document_id
 from hub.intake.ledger import ACKNOWLEDGEABLE, RECEIVED, Ledger, LedgerEntry
 from hub.kafka.producer import Publisher
@@ -28,10 +28,6 @@ from hub.kafka.topics import TopicNames
 from hub.partners import Partners
 
 log = structlog.get_logger(__name__)
-
-
-class UnknownPartnerError(IntakeError):
-    code = "UNKNOWN_PARTNER"
 
 
 @dataclass(frozen=True, slots=True)

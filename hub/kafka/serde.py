@@ -23,15 +23,10 @@ import fastavro
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 from hub.canonical.schemas import SchemaStore, SchemaVersion
-from hub.errors import DocumentError
+from hub.errors import UndecodableRecordError
 
 SINGLE_OBJECT_MAGIC = b"\xc3\x01"
 CONFLUENT_MAGIC = b"\x00"
-
-
-class UndecodableRecordError(DocumentError):
-    code = "UNDECODABLE_RECORD"
-    stage = "parse"
 
 
 class AvroSerde:

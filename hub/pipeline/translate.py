@@ -17,7 +17,7 @@ from hub.canonical.codec import from_dict, to_avro
 from hub.canonical.invoice import SupplierInvoice
 from hub.canonical.raw import RawDocument
 from hub.db.types import utcnow
-from hub.errors import DocumentError, HubError, InvalidValueError, TransientError
+from hub.errors import DocumentError, HubError, InternalError, InvalidValueError, TransientError
 from hub.formats.base import TranslationContext, TranslatorId
 from hub.formats.registry import translate_bytes
 from hub.ids import event_id
@@ -31,12 +31,6 @@ from hub.pipeline.deadletter import DeadLetterWriter, FailureContext
 from hub.pipeline.routing import check_seller, resolve_tenant
 
 log = structlog.get_logger(__name__)
-
-
-class InternalError(DocumentError):
-    """An unexpected failure while processing a document: a bug, dead-lettered instead of crashing."""
-
-    code = "INTERNAL"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ import pytest
 
 from hub.canonical import RawDocument
 from hub.canonical.codec import from_dict
-from hub.errors import BrokerUnavailableError
-from hub.intake.service import Delivery, UnknownPartnerError
+from hub.errors import BrokerUnavailableError, UnknownPartnerError
+from hub.intake.service import Delivery
 from hub.kafka.consumer import read_records
 from hub.kafka.embedded import free_port
 from hub.kafka.producer import Publisher
