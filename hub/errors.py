@@ -16,6 +16,7 @@ UPPER_SNAKE ``code`` that operators, partners and tests can rely on::
         ├── InternalError           INTERNAL            (a bug met while processing; dead-lettered, not a crash)
         ├── UndecodableRecordError  UNDECODABLE_RECORD  (stage ``parse``: a Kafka record we cannot decode)
         ├── UnknownFormatError      UNKNOWN_FORMAT      (stage ``parse``)
+        ├── RuleFailedError         RULE_FAILED         (stage ``translate``: EN 16931 / Peppol / arithmetic rules)
         ├── HostileInputError       HOSTILE_INPUT       (stage ``parse``: DOCTYPE, entities, bombs)
         ├── ParseError              PARSE_ERROR         (stage ``parse``: not well-formed)
         ├── MissingFieldError       MISSING_FIELD       (stage ``translate``)
@@ -29,9 +30,21 @@ XPath) so that the message a person reads names the file, the place and the rule
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from collections.abc import Sequence
+from typing import ClassVar, Literal, Protocol
 
 Stage = Literal["receive", "parse", "translate", "enrich", "sink"]
+
+
+class RuleFinding(Protocol):
+    """What RuleFailedError needs of a rule finding (hub.canonical.ValidationIssue satisfies it)."""
+
+    @property
+    def rule(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def location(self) -> str | None: ...
 
 
 class HubError(Exception):
@@ -123,6 +136,22 @@ class InternalError(DocumentError):
 class UndecodableRecordError(DocumentError):
     code = "UNDECODABLE_RECORD"
     stage = "parse"
+
+
+class RuleFailedError(DocumentError):
+    """Fatal business-rule findings; ``issues`` holds every failed rule (id, message, location)."""
+
+    code = "RULE_FAILED"
+
+    def __init__(self, issues: Sequence[RuleFinding]) -> None:
+        shown = "; ".join(f"[{i.rule}] {i.message}" for i in issues)
+        super().__init__(f"{len(issues)} rule(s) failed: {shown}", location=issues[0].location if issues else None)
+        self.issues = list(issues)
+
+    def render_for(self, filename: str | None) -> str:
+        """One line per failed rule, so `hub translate` lists every rule id with its message."""
+        head = f"error[{self.code}]: {len(self.issues)} rule(s) failed" + (f" ({filename})" if filename else "")
+        return "\n".join([head, *(f"  [{i.rule}] {i.message} ({i.location or '-'})" for i in self.issues)])
 
 
 class UnknownFormatError(DocumentError):

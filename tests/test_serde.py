@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -83,5 +84,19 @@ def test_garbage_is_a_clear_error(payload: bytes, message: str) -> None:
 def test_corrupt_body_is_a_clear_error() -> None:
     serde = AvroSerde(SchemaStore())
     payload = serde.encode("t", "SupplierInvoice", to_avro(INVOICE))
-    with pytest.raises(UndecodableRecordError, match=r"corrupt Avro body for supplier_invoice/1\.0\.0"):
+    with pytest.raises(UndecodableRecordError, match=r"corrupt Avro body for supplier_invoice/1\.1\.0"):
         serde.decode(payload[:20])
+
+
+def test_records_written_with_an_older_schema_are_read_with_the_newest() -> None:
+    store = SchemaStore()
+    [old, *_] = store.versions["supplier_invoice"]
+    assert old.version == (1, 0, 0)
+    legacy = {k: v for k, v in to_avro(INVOICE).items() if k in {f["name"] for f in old.definition["fields"]}}
+    legacy["lines"] = [{k: v for k, v in line.items() if k != "object_id"} for line in legacy["lines"]]
+    buffer = io.BytesIO()
+    buffer.write(b"\xc3\x01" + old.fingerprint)
+    fastavro.schemaless_writer(buffer, old.parsed, legacy)
+    schema, data = AvroSerde(store).decode(buffer.getvalue())
+    assert schema.version > old.version
+    assert from_dict(SupplierInvoice, data) == INVOICE  # new fields take their defaults

@@ -7,6 +7,7 @@ from hub.canonical.invoice import (
     Party,
     PrecedingInvoice,
     SupplierInvoice,
+    ValidationIssue,
     VatBreakdown,
 )
 from hub.canonical.raw import DeadLetter, Header, RawDocument
@@ -21,5 +22,6 @@ __all__ = [
     "PrecedingInvoice",
     "RawDocument",
     "SupplierInvoice",
+    "ValidationIssue",
     "VatBreakdown",
 ]

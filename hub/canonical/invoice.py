@@ -75,6 +75,7 @@ class InvoiceLine:
     note: str | None = None  # BT-127
     period_start: date | None = None  # BT-134
     period_end: date | None = None  # BT-135
+    object_id: str | None = None  # BT-128
     allowances_charges: tuple[AllowanceCharge, ...] = ()
 
 
@@ -110,6 +111,16 @@ class Attachment:
     sha256: str | None = None  # of the embedded content
     size: int | None = None
     archive_uri: str | None = None  # where the embedded content was stored
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationIssue:
+    """A rule that did not hold: an EN 16931 / Peppol / national rule, or one of the hub's own checks."""
+
+    rule: str  # e.g. BR-CO-10, PEPPOL-EN16931-R003, SE-R-003
+    severity: str  # "fatal" | "warning"
+    message: str
+    location: str | None = None  # XPath, segment or line
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,4 +164,10 @@ class SupplierInvoice:
     tax_inclusive_total: Decimal | None = None  # BT-112
     prepaid_total: Decimal | None = None  # BT-113
     rounding_amount: Decimal | None = None  # BT-114
+    delivery_location_id: str | None = None  # BT-71
+    delivery_party_name: str | None = None  # BT-70
+    invoice_period_start: date | None = None  # BT-73
+    invoice_period_end: date | None = None  # BT-74
+    payment_means_code: str | None = None  # BT-81
     extra: dict[str, str] = field(default_factory=dict)  # format-specific facts worth keeping
+    warnings: tuple[ValidationIssue, ...] = ()  # non-fatal rule findings (fatal ones dead-letter the document)

@@ -11,9 +11,12 @@ version never overwrites one from a newer version).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, ClassVar, Protocol
+
+from hub.canonical.invoice import ValidationIssue
+from hub.errors import DocumentError
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,14 @@ class TranslatorId:
         return f"{self.name}@{self.version}"
 
 
+class DocumentValidator(Protocol):
+    """Official business rules compiled once (EN 16931 + Peppol); pure and in-memory once loaded."""
+
+    def validate(self, data: bytes, *, peppol: bool) -> Sequence[ValidationIssue]:
+        """Every finding (fatal and warning) for one UBL document; the document is not modified."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class TranslationContext:
     """What a translator may know besides the bytes."""
@@ -33,6 +44,19 @@ class TranslationContext:
     tenant_id: str | None = None
     filename: str | None = None
     max_xml_bytes: int = 64 * 1024 * 1024
+    validator: DocumentValidator | None = None  # None: official rules not applied (switched off or unavailable)
+
+
+@dataclass(frozen=True, slots=True)
+class FailedRecord:
+    """One message of a multi-message interchange that failed; the others still go through.
+
+    A translator yields this *instead of* a record (DESIGN §9.8: a message error dead-letters only that
+    message; an envelope error is raised and dead-letters the whole interchange).
+    """
+
+    error: DocumentError
+    reference: str  # e.g. "UNH 2 (message reference 000123)"
 
 
 @dataclass(frozen=True, slots=True)
