@@ -45,6 +45,25 @@ class TranslationContext:
     filename: str | None = None
     max_xml_bytes: int = 64 * 1024 * 1024
     validator: DocumentValidator | None = None  # None: official rules not applied (switched off or unavailable)
+    validation_skipped: str = "the official EN 16931 / Peppol rules are not loaded (set HUB_VALIDATION_ARTEFACTS)"
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedContent:
+    """Decoded bytes of an attachment embedded in a document (a PDF copy of the invoice, say).
+
+    A translator yields these alongside its records; the pipeline stores them in the archive and fills
+    ``archive_uri`` into the record's ``Attachment`` with the same ``sha256``. Bytes never ride on Kafka.
+    """
+
+    document_id: str
+    sha256: str
+    content: bytes
+    filename: str | None = None
+    mime_type: str | None = None
+
+
+VALIDATION_SKIPPED = "HUB-VALIDATION-SKIPPED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ the record; :func:`embedded_attachments` hands the decoded bytes to the pipeline
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -17,9 +18,9 @@ from typing import BinaryIO, ClassVar, TypedDict
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
-from hub.canonical.invoice import Attachment, InvoiceKind, SupplierInvoice
-from hub.errors import UnknownFormatError
-from hub.formats.base import Sniffed, TranslationContext, TranslatorId
+from hub.canonical.invoice import Attachment, InvoiceKind, SupplierInvoice, ValidationIssue
+from hub.errors import RuleFailedError, UnknownFormatError
+from hub.formats.base import VALIDATION_SKIPPED, Sniffed, TranslationContext, TranslatorId
 from hub.formats.ubl_parts import (
     EmbeddedContent,
     allowance_charge,
@@ -74,13 +75,40 @@ class PeppolBis3Translator:
         return 10  # a UBL 2 invoice of another customization: still ours, unless something knows better
 
     def translate(self, stream: BinaryIO, context: TranslationContext) -> Iterator[object]:
-        yield supplier_invoice(read_document(stream, context))
+        # One byte over the limit is enough for parse_xml to refuse; never read a huge stream whole.
+        data = stream.read(context.max_xml_bytes + 1)
+        root = parse_document(data, context)
+        warnings = validate(data, root, context)
+        invoice = supplier_invoice(root)
+        yield from embedded_attachments(root)
+        yield dataclasses.replace(invoice, warnings=tuple(warnings)) if warnings else invoice
+
+
+def validate(data: bytes, root: etree._Element, context: TranslationContext) -> list[ValidationIssue]:
+    """Apply the official rules: fatal findings raise RULE_FAILED, warnings are returned for the record.
+
+    Without a validator the result says so (``HUB-VALIDATION-SKIPPED``) — a skipped validation is never
+    reported as passed. DOCTYPEs were refused by ``parse_document`` before any parser saw the bytes.
+    """
+    if context.validator is None:
+        return [ValidationIssue(VALIDATION_SKIPPED, "warning", context.validation_skipped, None)]
+    if root.getparent() is not None or root.getroottree().getroot() is not root:
+        data = etree.tostring(root)  # the business document inside an SBDH envelope
+    customization = (Node.root(root).text("cbc:CustomizationID") or "").lower()
+    issues = list(context.validator.validate(data, peppol="peppol" in customization))
+    fatal = [i for i in issues if i.severity == "fatal"]
+    if fatal:
+        raise RuleFailedError(fatal)
+    return [i for i in issues if i.severity != "fatal"]
 
 
 def read_document(stream: BinaryIO, context: TranslationContext) -> etree._Element:
     """Read (bounded by ``max_xml_bytes``) and safely parse a UBL Invoice or CreditNote."""
-    # One byte over the limit is enough for parse_xml to refuse; never read a huge stream whole.
-    data = stream.read(context.max_xml_bytes + 1)
+    return parse_document(stream.read(context.max_xml_bytes + 1), context)
+
+
+def parse_document(data: bytes, context: TranslationContext) -> etree._Element:
+    """Safely parse a UBL Invoice or CreditNote (SBDH unwrapped)."""
     root = parse_xml(data, max_bytes=context.max_xml_bytes)
     if root.tag not in _SHAPES:
         raise UnknownFormatError(

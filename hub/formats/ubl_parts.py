@@ -12,7 +12,6 @@ import base64
 import binascii
 import hashlib
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypedDict
 
@@ -25,6 +24,7 @@ from hub.canonical.invoice import (
     VatBreakdown,
 )
 from hub.errors import InvalidValueError
+from hub.formats.base import EmbeddedContent
 from hub.formats.xmlsafe import Node
 
 GLN_SCHEME = "0088"  # ICD 0088: GS1 Global Location Number
@@ -204,17 +204,6 @@ def _item(line: Node) -> _ItemFields:
         "vat_category": line.text("cac:Item/cac:ClassifiedTaxCategory/cbc:ID"),
         "vat_rate": line.decimal("cac:Item/cac:ClassifiedTaxCategory/cbc:Percent"),
     }
-
-
-@dataclass(frozen=True, slots=True)
-class EmbeddedContent:
-    """Decoded bytes of one embedded attachment, for the pipeline to archive under ``sha256``."""
-
-    document_id: str
-    sha256: str
-    content: bytes
-    filename: str | None = None
-    mime_type: str | None = None
 
 
 def _decode_embedded(ref: Node) -> bytes | None:

@@ -19,7 +19,7 @@ from lxml import etree
 from hub.canonical.invoice import PrecedingInvoice, SupplierInvoice
 from hub.errors import HostileInputError, InvalidValueError, MissingFieldError, UnknownFormatError
 from hub.formats import registry
-from hub.formats.base import Sniffed, TranslationContext
+from hub.formats.base import EmbeddedContent, Sniffed, TranslationContext
 from hub.formats.peppol_bis3 import (
     UBL_CREDIT_NOTE_ROOT,
     UBL_INVOICE_ROOT,
@@ -61,8 +61,10 @@ def _read(relative: str) -> bytes:
 
 
 def _translate(data: bytes, context: TranslationContext = CONTEXT) -> SupplierInvoice:
-    records = list(TRANSLATOR.translate(io.BytesIO(data), context))
+    output = list(TRANSLATOR.translate(io.BytesIO(data), context))
+    records = [r for r in output if not isinstance(r, EmbeddedContent)]
     assert len(records) == 1
+    assert output[-1] is records[0]  # embedded attachments come first, so the pipeline can archive them
     record = records[0]
     assert isinstance(record, SupplierInvoice)
     return record
