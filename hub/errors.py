@@ -5,6 +5,7 @@ UPPER_SNAKE ``code`` that operators, partners and tests can rely on::
 
     HubError
     ├── ConfigError                 bad settings or partners file; stops startup
+    │   └── UnsupportedStylesheetError  a rule stylesheet we cannot speed up safely (internal: used as published)
     ├── TransientError              retry later; never dead-lettered, never acknowledged
     │   ├── BrokerUnavailableError  BROKER_UNAVAILABLE  (no ack from Kafka in time)
     │   ├── StoreUnavailableError   STORE_UNAVAILABLE   (database or archive not reachable)
@@ -22,6 +23,8 @@ UPPER_SNAKE ``code`` that operators, partners and tests can rely on::
         ├── MissingFieldError       MISSING_FIELD       (stage ``translate``)
         ├── InvalidValueError       INVALID_VALUE       (stage ``translate``)
         ├── UnknownBuyerError       UNKNOWN_BUYER       (stage ``enrich``)
+        ├── ConflictingDuplicateError CONFLICTING_DUPLICATE (stage ``sink``: same number, other content)
+        ├── ChangedAfterApprovalError CHANGED_AFTER_APPROVAL (stage ``sink``: correction of a booked row)
         └── PartnerMismatchError    PARTNER_MISMATCH    (stage ``enrich``)
 
 ``DocumentError`` knows where in the document it happened (``location``: a line, a segment or an
@@ -75,6 +78,12 @@ class ConfigError(HubError):
         return "\n".join(lines)
 
 
+class UnsupportedStylesheetError(ConfigError):
+    """A rule stylesheet is not shaped like the Schematron skeleton's output; it is used as published."""
+
+    code = "UNSUPPORTED_STYLESHEET"
+
+
 class TransientError(HubError):
     """A dependency is unavailable; retry without committing or acknowledging anything."""
 
@@ -117,6 +126,7 @@ class DocumentError(HubError):
     def __init__(self, message: str, *, location: str | None = None) -> None:
         super().__init__(message)
         self.location = location
+        self.translator: str | None = None  # name@version, filled in by the pipeline when a translator failed
 
     def render_for(self, filename: str | None) -> str:
         """``error[CODE]: message (file: location)`` — what ``hub translate`` prints."""
@@ -180,6 +190,16 @@ class InvalidValueError(DocumentError):
 class UnknownBuyerError(DocumentError):
     code = "UNKNOWN_BUYER"
     stage = "enrich"
+
+
+class ConflictingDuplicateError(DocumentError):
+    code = "CONFLICTING_DUPLICATE"
+    stage = "sink"
+
+
+class ChangedAfterApprovalError(DocumentError):
+    code = "CHANGED_AFTER_APPROVAL"
+    stage = "sink"
 
 
 class PartnerMismatchError(DocumentError):

@@ -64,6 +64,9 @@ class Wholesaler(_Strict):
     country: Literal["SE", "NO", "FI", "DK"] = "SE"
     identifiers: WholesalerIdentifiers = Field(default_factory=WholesalerIdentifiers)
     formats: list[str] = Field(default_factory=list, description="Translators this partner uses; [] = sniff.")
+    validate_documents: bool = Field(
+        True, description="Apply the official EN 16931 / Peppol rules to this wholesaler's UBL invoices."
+    )
     sftp: SftpEndpoint | None = None
 
 

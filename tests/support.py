@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +13,9 @@ from hub.runtime import Runtime, build_runtime
 from hub.settings import HubSettings, load_settings
 
 T = TypeVar("T")
+VALIDATION_ARTEFACTS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "peppol-validation"
+# Compiled rule sets are cached once per test run, not per test.
+CACHE_DIR = Path(tempfile.gettempdir()) / f"grossisthub-test-cache-{os.getuid()}"
 
 # The fictional wholesaler and tenant of SCENARIOS.md, plus a catch-all wholesaler for the
 # third-party Peppol examples (it has no identifiers configured, so its seller check is skipped)
@@ -70,6 +75,8 @@ def make_settings(
         kafka_session_timeout_s=6,
         drop_min_age_s=0.3,
         drop_poll_interval_s=0.3,
+        validation_artefacts=VALIDATION_ARTEFACTS if VALIDATION_ARTEFACTS.is_dir() else None,
+        cache_dir=CACHE_DIR,
     )
     return load_settings(**{**values, **overrides})
 

@@ -112,7 +112,7 @@ def test_changed_resend_is_a_conflict_and_leaves_the_original(engine: Engine) ->
     changed = dataclasses.replace(INVOICE, payable_amount=Decimal("9999.00"))
     resend = dataclasses.replace(PROV, source_document_id="doc-2", event_id="ev-2")
     assert write_invoice(engine, changed, resend) == "conflict"
-    assert write_invoice(engine, changed, resend) == "conflict"
+    assert write_invoice(engine, changed, resend) == "conflict_known"
     [row] = list_invoices(engine)
     assert (row["payable_amount"], row["open_conflicts"]) == (Decimal("2737"), 1)
     assert counts(engine) == (1, 3, 1)

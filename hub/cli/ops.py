@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -14,12 +15,15 @@ from hub.canonical.compat import check_store
 from hub.canonical.schemas import SchemaStore
 from hub.cli.context import Ctx
 from hub.errors import ConfigError, DocumentError
-from hub.formats.base import TranslationContext
-from hub.formats.registry import all_translators, translate_bytes
+from hub.formats.base import EmbeddedContent, FailedRecord
+from hub.formats.registry import all_translators, select
+from hub.formats.sniff import HEAD_SIZE, sniff
 from hub.intake.service import Delivery
 from hub.kafka.topics import TopicNames, apply_topics, load_topic_specs
 from hub.partners import load_partners
+from hub.pipeline.translate import Validation
 from hub.runtime import resolve_bootstrap
+from hub.validation import load_validator
 
 topics_app = typer.Typer(help="Kafka topics from the registry file schemas/topics.yaml.", no_args_is_help=True)
 config_app = typer.Typer(help="Check settings and the partners file.", no_args_is_help=True)
@@ -32,35 +36,52 @@ FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=T
 def translate(
     ctx: typer.Context,
     file: FileArg,
-    partner: Annotated[str | None, typer.Option(help="Wholesaler id: restricts to its configured formats.")] = None,
+    partner: Annotated[str | None, typer.Option(help="Wholesaler id: its formats and validation switch apply.")] = None,
     format: Annotated[str | None, typer.Option("--format", help="Force a translator by name.")] = None,
 ) -> None:
     """Translate FILE offline (no broker, no database) and print one JSON object per record.
 
     Output lines look like {"type": "SupplierInvoice", "translator": "name@version", "record": {...}};
-    decimals are strings exactly as in the document. A document that cannot be translated exits
-    with status 2 and one line on stderr: error[CODE]: message (file: location).
+    decimals are strings exactly as in the document. UBL invoices are checked with the official EN 16931 /
+    Peppol rules when HUB_VALIDATION_ARTEFACTS is set: warnings appear in the record's "warnings", fatal
+    findings fail. A document (or a message of an interchange) that cannot be translated is reported on
+    stderr as error[CODE]: message (file: location), and the exit status is 2.
     """
     settings = ctx.obj.settings
-    allowed: list[str] = []
+    wholesaler = None
     if partner:
         wholesaler = load_partners(settings.partners_file).wholesaler(partner)
         if wholesaler is None:
             raise ConfigError(f"unknown wholesaler {partner!r} in {settings.partners_file}")
-        allowed = wholesaler.formats
-    context = TranslationContext(partner, None, file.name, settings.max_xml_bytes)
+    data = file.read_bytes()
+    validation = Validation(load_validator(settings.validation_artefacts, settings.cache_path / "validation"))
+    context = validation.context(wholesaler, tenant_id=None, filename=file.name, max_xml_bytes=settings.max_xml_bytes)
     try:
-        translator, records = translate_bytes(file.read_bytes(), context, format_hint=format, allowed=allowed)
+        translator = select(
+            sniff(data[:HEAD_SIZE]), format_hint=format, allowed=wholesaler.formats if wholesaler else ()
+        )
+        output = list(translator.translate(io.BytesIO(data), context))
     except DocumentError as exc:
         typer.echo(exc.render_for(str(file)), err=True)
         raise typer.Exit(2) from None
-    for record in records:
-        line = {
-            "type": getattr(record, "TYPE", type(record).__name__),
-            "translator": str(translator.id),
-            "record": to_json(record),
-        }
+    failed = _print_translation(str(translator.id), output, str(file))
+    if failed:
+        raise typer.Exit(2)
+
+
+def _print_translation(translator: str, output: list[object], filename: str) -> int:
+    failed = 0
+    for item in output:
+        if isinstance(item, EmbeddedContent):
+            continue  # its Attachment (with sha256 and size) is part of the record
+        if isinstance(item, FailedRecord):
+            where = ", ".join(p for p in (item.reference, item.error.location) if p)
+            typer.echo(f"error[{item.error.code}]: {item.error.message} ({filename}: {where})", err=True)
+            failed += 1
+            continue
+        line = {"type": getattr(item, "TYPE", type(item).__name__), "translator": translator, "record": to_json(item)}
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return failed
 
 
 def import_file(

@@ -20,9 +20,8 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from hub.canonical.invoice import Attachment, InvoiceKind, SupplierInvoice, ValidationIssue
 from hub.errors import RuleFailedError, UnknownFormatError
-from hub.formats.base import VALIDATION_SKIPPED, Sniffed, TranslationContext, TranslatorId
+from hub.formats.base import VALIDATION_SKIPPED, EmbeddedContent, Sniffed, TranslationContext, TranslatorId
 from hub.formats.ubl_parts import (
-    EmbeddedContent,
     allowance_charge,
     attachment,
     document_tax_total,

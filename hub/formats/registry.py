@@ -13,11 +13,17 @@ from collections.abc import Iterable, Sequence
 
 from hub.errors import UnknownFormatError
 from hub.formats.base import Sniffed, TranslationContext, Translator
+from hub.formats.edifact_invoic import EdifactInvoicTranslator
 from hub.formats.peppol_bis3 import UBL_CREDIT_NOTE_ROOT, UBL_INVOICE_ROOT, PeppolBis3Translator
 from hub.formats.sniff import HEAD_SIZE, sniff
+from hub.formats.svefaktura import SvefakturaTranslator
 from hub.formats.xmlsafe import refuse_hostile_prolog
 
-TRANSLATORS: tuple[Translator, ...] = (PeppolBis3Translator(),)
+TRANSLATORS: tuple[Translator, ...] = (
+    PeppolBis3Translator(),
+    SvefakturaTranslator(),
+    EdifactInvoicTranslator(),
+)
 
 # Sniffs that stand for every kind of document the hub meets; no two translators may tie on one.
 PROBES: tuple[Sniffed, ...] = (
@@ -31,6 +37,8 @@ PROBES: tuple[Sniffed, ...] = (
     Sniffed("xml", root=UBL_CREDIT_NOTE_ROOT, customization_id="urn:cen.eu:en16931:2017"),
     Sniffed("xml", root=UBL_CREDIT_NOTE_ROOT),
     Sniffed("xml", root="{urn:sfti:documents:BasicInvoice:1:0}Invoice"),
+    Sniffed("xml", root="{urn:sfti:documents:ObjectEnvelope:1:0}ObjectEnvelope"),
+    Sniffed("edifact", head=b"UNA:+.? 'UNB+UNOC:3+S+R+260101:1200+1'UNH+1+INVOIC:D:96A:UN:EAN008'"),
     Sniffed("xml", root="{urn:oasis:names:specification:ubl:schema:xsd:DespatchAdvice-2}DespatchAdvice"),
     Sniffed("xml", root="{urn:oasis:names:specification:ubl:schema:xsd:OrderResponse-2}OrderResponse"),
     Sniffed("edifact"),

@@ -145,11 +145,12 @@ class Ledger:
                 .values(state=state, translator=translator, last_error=None, updated_at=now)
             )
 
-    def mark_dead_lettered(self, record: DeadLetterRecord) -> None:
+    def mark_dead_lettered(self, record: DeadLetterRecord, *, document_failed: bool = True) -> None:
+        """Record a dead letter; ``document_failed=False`` when other records of the document went through."""
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(dead_letter.insert().values(**_dead_letter_row(record), created_at=now))
-            if record.document_id:
+            if record.document_id and document_failed:
                 conn.execute(
                     update(intake)
                     .where(intake.c.document_id == record.document_id)

@@ -32,7 +32,13 @@ class DeadLetterWriter:
         self.publisher, self.serde, self.topics, self.ledger = publisher, serde, topics, ledger
 
     def send(
-        self, record: ConsumedRecord, error: DocumentError, context: FailureContext, stage: Stage | None = None
+        self,
+        record: ConsumedRecord,
+        error: DocumentError,
+        context: FailureContext,
+        stage: Stage | None = None,
+        *,
+        document_failed: bool = True,
     ) -> None:
         """Publish to ``hub.dlq.v1`` (waiting for the ack), then record it in the ledger."""
         stage = stage or error.stage
@@ -69,7 +75,8 @@ class DeadLetterWriter:
                 source_partition=record.partition,
                 source_offset=record.offset,
                 dlq_offset=delivered.offset,
-            )
+            ),
+            document_failed=document_failed,
         )
         log.warning(
             "document.dead_lettered",

@@ -8,12 +8,19 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from hub.canonical.codec import from_dict
 from hub.canonical.invoice import SupplierInvoice
-from hub.errors import DocumentError, InvalidValueError, MissingFieldError, StoreUnavailableError
+from hub.errors import (
+    ChangedAfterApprovalError,
+    ConflictingDuplicateError,
+    DocumentError,
+    InvalidValueError,
+    MissingFieldError,
+    StoreUnavailableError,
+)
 from hub.intake.ledger import Ledger
 from hub.kafka.consumer import ConsumedRecord
 from hub.kafka.serde import AvroSerde
 from hub.pipeline.deadletter import DeadLetterWriter, FailureContext
-from hub.sinks.erp.invoices import Provenance, write_invoice
+from hub.sinks.erp.invoices import Provenance, conflict_reason, write_invoice
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +50,8 @@ class SinkStage:
             self.dead_letters.send(record, exc, context, stage="sink")
             return "dead_lettered"
         self.ledger.mark_event_sunk(prov.event_id, outcome)
+        if outcome in ("conflict", "protected"):
+            self._report(record, invoice, prov, outcome)
         log.info(
             "erp.invoice",
             outcome=outcome,
@@ -52,6 +61,24 @@ class SinkStage:
             event_id=prov.event_id,
         )
         return outcome
+
+    def _report(self, record: ConsumedRecord, invoice: SupplierInvoice, prov: Provenance, outcome: str) -> None:
+        """A conflict is parked for a person: an event on the DLQ topic and a ledger entry."""
+        number = invoice.invoice_number
+        error: DocumentError
+        if outcome == "conflict":
+            error = ConflictingDuplicateError(
+                conflict_reason(number, prov.source_document_id) + "; compare both in hub erp invoices",
+                location=f"invoice {number}",
+            )
+        else:
+            error = ChangedAfterApprovalError(
+                f"a corrected version of invoice {number} (translator {prov.translator}@{prov.translator_version}) "
+                "differs from the approved/booked invoice, which was left unchanged; review it in the ERP",
+                location=f"invoice {number}",
+            )
+        context = FailureContext(prov.source_document_id, prov.partner_id, translator=prov.translator)
+        self.dead_letters.send(record, error, context, stage="sink")
 
     def _decode(self, record: ConsumedRecord) -> SupplierInvoice:
         if record.value is None:

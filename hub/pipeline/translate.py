@@ -1,14 +1,18 @@
-"""The translate stage: one RawDocument in, canonical events (or one dead letter) out.
+"""The translate stage: one RawDocument in, canonical events (and dead letters) out.
 
-Runs synchronously in a worker thread (the faust agent hands it over with ``run_in_executor``),
-so a long parse never blocks the consumer's heartbeats, and the publish waits for broker acks
-before the agent moves on and the offset can be committed.
+:func:`translate_document` is pure: sniff, select, translate, check the seller, route to a tenant.
+:class:`TranslateStage` runs synchronously in a worker thread (the faust agent hands it over with
+``run_in_executor``): it archives embedded attachments, publishes every event and waits for the
+broker acks, dead-letters what failed, and records it all in the ledger — before the agent moves
+on and the offset can be committed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from dataclasses import dataclass
+import io
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -18,15 +22,16 @@ from hub.canonical.invoice import SupplierInvoice
 from hub.canonical.raw import RawDocument
 from hub.db.types import utcnow
 from hub.errors import DocumentError, HubError, InternalError, InvalidValueError, TransientError
-from hub.formats.base import TranslationContext, TranslatorId
-from hub.formats.registry import translate_bytes
+from hub.formats.base import DocumentValidator, EmbeddedContent, FailedRecord, TranslationContext, TranslatorId
+from hub.formats.registry import select
+from hub.formats.sniff import HEAD_SIZE, sniff
 from hub.ids import event_id
 from hub.intake.ledger import EventRecord, Ledger
 from hub.kafka.consumer import ConsumedRecord
 from hub.kafka.producer import Publisher
 from hub.kafka.serde import AvroSerde
 from hub.kafka.topics import TopicNames
-from hub.partners import Partners
+from hub.partners import Partners, Wholesaler
 from hub.pipeline.deadletter import DeadLetterWriter, FailureContext
 from hub.pipeline.routing import check_seller, resolve_tenant
 
@@ -38,7 +43,7 @@ class OutgoingEvent:
     topic: str
     key: str
     record_type: str
-    record: object
+    record: SupplierInvoice
     event_id: str
     index: int
     tenant_id: str
@@ -48,39 +53,91 @@ class OutgoingEvent:
 @dataclass(frozen=True, slots=True)
 class Translated:
     translator: TranslatorId
-    events: list[OutgoingEvent]
+    events: list[OutgoingEvent] = field(default_factory=list)
+    failures: list[FailedRecord] = field(default_factory=list)
+    embedded: list[EmbeddedContent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The loaded official rules (None: not configured) — shared by all documents of a process."""
+
+    validator: DocumentValidator | None
+    unavailable_reason: str = "the official EN 16931 / Peppol rules are not loaded (set HUB_VALIDATION_ARTEFACTS)"
+
+    def context(
+        self, wholesaler: Wholesaler | None, *, tenant_id: str | None, filename: str | None, max_xml_bytes: int
+    ) -> TranslationContext:
+        partner_id = wholesaler.id if wholesaler else None
+        if wholesaler is not None and not wholesaler.validate_documents:
+            reason = f"validation is switched off for wholesaler {wholesaler.id!r} (partners file)"
+            return TranslationContext(partner_id, tenant_id, filename, max_xml_bytes, None, reason)
+        return TranslationContext(
+            partner_id, tenant_id, filename, max_xml_bytes, self.validator, self.unavailable_reason
+        )
 
 
 def translate_document(
-    raw: RawDocument, data: bytes, *, partners: Partners, topics: TopicNames, max_xml_bytes: int
+    raw: RawDocument,
+    data: bytes,
+    *,
+    partners: Partners,
+    topics: TopicNames,
+    max_xml_bytes: int,
+    validation: Validation = Validation(None),
 ) -> Translated:
     """Pure: sniff, translate, check the seller and route every record to its tenant."""
     wholesaler = partners.wholesaler(raw.partner_id)
     if wholesaler is None:
         msg = f"wholesaler {raw.partner_id!r} is not in the partners file (any more)"
         raise InvalidValueError(msg, location="partner_id")
-    context = TranslationContext(raw.partner_id, raw.tenant_id, raw.filename, max_xml_bytes)
-    translator, records = translate_bytes(data, context, format_hint=raw.format_hint, allowed=wholesaler.formats)
-    events = []
-    for index, record in enumerate(records):
-        if not isinstance(record, SupplierInvoice):
-            msg = f"translator {translator.id} produced an unsupported record {type(record).__name__}"
-            raise InternalError(msg)
-        check_seller(record.seller, wholesaler)
-        tenant_id, _how = resolve_tenant(record.buyer, raw.partner_id, partners, raw.tenant_id)
-        events.append(
-            OutgoingEvent(
-                topic=topics.invoice,
-                key=f"{raw.partner_id}|{record.invoice_number}",
-                record_type=SupplierInvoice.TYPE,
-                record=record,
-                event_id=event_id(raw.sha256, index),
-                index=index,
-                tenant_id=tenant_id,
-                subject=record.invoice_number,
-            )
+    translator = select(sniff(data[:HEAD_SIZE]), format_hint=raw.format_hint, allowed=wholesaler.formats)
+    try:
+        context = validation.context(
+            wholesaler, tenant_id=raw.tenant_id, filename=raw.filename, max_xml_bytes=max_xml_bytes
         )
-    return Translated(translator.id, events)
+        output = list(translator.translate(io.BytesIO(data), context))
+    except DocumentError as exc:
+        exc.translator = str(translator.id)
+        raise
+    result = Translated(translator.id)
+    for item in output:
+        _collect(result, item, raw, wholesaler, partners, topics)
+    return result
+
+
+def _collect(
+    result: Translated, item: object, raw: RawDocument, wholesaler: Wholesaler, partners: Partners, topics: TopicNames
+) -> None:
+    if isinstance(item, EmbeddedContent):
+        result.embedded.append(item)
+        return
+    index = len(result.events) + len(result.failures)  # stable per position, so replays keep event ids
+    if isinstance(item, FailedRecord):
+        result.failures.append(item)
+        return
+    if not isinstance(item, SupplierInvoice):
+        error = InternalError(f"translator {result.translator} produced an unsupported {type(item).__name__}")
+        result.failures.append(FailedRecord(error, f"record {index + 1}"))
+        return
+    try:
+        check_seller(item.seller, wholesaler)
+        tenant_id, _how = resolve_tenant(item.buyer, raw.partner_id, partners, raw.tenant_id)
+    except DocumentError as exc:
+        result.failures.append(FailedRecord(exc, f"invoice {item.invoice_number}"))
+        return
+    result.events.append(
+        OutgoingEvent(
+            topic=topics.invoice,
+            key=f"{raw.partner_id}|{item.invoice_number}",
+            record_type=SupplierInvoice.TYPE,
+            record=item,
+            event_id=event_id(raw.sha256, index),
+            index=index,
+            tenant_id=tenant_id,
+            subject=item.invoice_number,
+        )
+    )
 
 
 class TranslateStage:
@@ -96,32 +153,37 @@ class TranslateStage:
         topics: TopicNames,
         partners: Partners,
         max_xml_bytes: int,
+        validation: Validation,
     ) -> None:
         self.archive, self.ledger, self.publisher, self.serde = archive, ledger, publisher, serde
         self.topics, self.partners, self.max_xml_bytes = topics, partners, max_xml_bytes
+        self.validation = validation
         self.dead_letters = DeadLetterWriter(publisher, serde, topics, ledger)
 
     def process(self, record: ConsumedRecord) -> str:
-        """Handle one raw record; returns 'translated' or 'dead_lettered'. TransientError propagates."""
+        """Handle one raw record; returns 'translated', 'partly_translated' or 'dead_lettered'."""
         raw: RawDocument | None = None
         try:
             raw = self._decode(record)
-            data = self._load(raw)
             result = translate_document(
-                raw, data, partners=self.partners, topics=self.topics, max_xml_bytes=self.max_xml_bytes
+                raw,
+                self._load(raw),
+                partners=self.partners,
+                topics=self.topics,
+                max_xml_bytes=self.max_xml_bytes,
+                validation=self.validation,
             )
-            self._publish(raw, record, result)
-            return "translated"
+            return self._deliver(raw, record, result)
         except TransientError:
             raise
         except DocumentError as exc:
-            self.dead_letters.send(record, exc, _context(raw, exc))
+            self.dead_letters.send(record, exc, _context(raw, exc.translator))
         except HubError as exc:
-            self.dead_letters.send(record, InternalError(exc.message), _context(raw, exc))
+            self.dead_letters.send(record, InternalError(exc.message), _context(raw, None))
         except Exception as exc:
             log.exception("translate.internal_error", offset=record.offset, topic=record.topic)
             error = InternalError(f"unexpected {type(exc).__name__}: {exc}; this is a bug, please report it")
-            self.dead_letters.send(record, error, _context(raw, exc))
+            self.dead_letters.send(record, error, _context(raw, None))
         return "dead_lettered"
 
     def _decode(self, record: ConsumedRecord) -> RawDocument:
@@ -138,10 +200,37 @@ class TranslateStage:
             raise InvalidValueError(msg)
         return data
 
-    def _publish(self, raw: RawDocument, source: ConsumedRecord, result: Translated) -> None:
+    def _deliver(self, raw: RawDocument, source: ConsumedRecord, result: Translated) -> str:
+        uris = {e.sha256: self.archive.put_bytes(e.content).uri for e in result.embedded}
+        produced = self._publish(raw, source, result, uris)
+        if produced or not result.failures:
+            self.ledger.mark_translated(raw.document_id, str(result.translator), produced)
+        context = _context(raw, str(result.translator))
+        for failure in result.failures:
+            error = failure.error
+            if failure.reference not in (error.location or ""):
+                error.location = ", ".join(p for p in (failure.reference, error.location) if p)
+            self.dead_letters.send(source, error, context, document_failed=not produced)
+        log.info(
+            "document.translated",
+            document_id=raw.document_id,
+            translator=str(result.translator),
+            events=len(produced),
+            failed=len(result.failures),
+            attachments=len(uris),
+            filename=raw.filename,
+        )
+        if not result.failures:
+            return "translated"
+        return "partly_translated" if produced else "dead_lettered"
+
+    def _publish(
+        self, raw: RawDocument, source: ConsumedRecord, result: Translated, uris: dict[str, str]
+    ) -> list[EventRecord]:
         futures = []
         for ev in result.events:
-            value = self.serde.encode(ev.topic, ev.record_type, to_avro(ev.record))
+            record = _with_archive_uris(ev.record, uris)
+            value = self.serde.encode(ev.topic, ev.record_type, to_avro(record))
             headers = _event_headers(raw, source, result.translator, ev)
             futures.append((ev, self.publisher.publish(ev.topic, value, key=ev.key, headers=headers)))
         produced = []
@@ -159,14 +248,16 @@ class TranslateStage:
                     translator=str(result.translator),
                 )
             )
-        self.ledger.mark_translated(raw.document_id, str(result.translator), produced)
-        log.info(
-            "document.translated",
-            document_id=raw.document_id,
-            translator=str(result.translator),
-            events=len(produced),
-            filename=raw.filename,
-        )
+        return produced
+
+
+def _with_archive_uris(invoice: SupplierInvoice, uris: dict[str, str]) -> SupplierInvoice:
+    if not invoice.attachments or not uris:
+        return invoice
+    attachments = tuple(
+        dataclasses.replace(a, archive_uri=uris.get(a.sha256 or "", a.archive_uri)) for a in invoice.attachments
+    )
+    return dataclasses.replace(invoice, attachments=attachments)
 
 
 def _event_headers(
@@ -192,8 +283,7 @@ def _event_headers(
     ]
 
 
-def _context(raw: RawDocument | None, exc: Exception) -> FailureContext:
-    translator = getattr(exc, "translator", None)
+def _context(raw: RawDocument | None, translator: str | None) -> FailureContext:
     if raw is None:
         return FailureContext(translator=translator)
     return FailureContext(raw.document_id, raw.partner_id, raw.filename, translator)

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.support import CACHE_DIR, VALIDATION_ARTEFACTS
+
 HUB = [sys.executable, "-m", "hub"]
 
 
@@ -23,8 +25,11 @@ def hub_env(data_dir: Path, partners: Path, **extra: str) -> dict[str, str]:
         HUB_DROP_MIN_AGE_S="0.3",
         HUB_DROP_POLL_INTERVAL_S="0.3",
         HUB_LOG_FORMAT="json",
+        HUB_CACHE_DIR=str(CACHE_DIR),
         **extra,
     )
+    if VALIDATION_ARTEFACTS.is_dir():
+        env.setdefault("HUB_VALIDATION_ARTEFACTS", str(VALIDATION_ARTEFACTS))
     return env
 
 

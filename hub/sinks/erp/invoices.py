@@ -28,12 +28,15 @@ from hub.canonical.invoice import SupplierInvoice
 from hub.db.types import utcnow
 from hub.sinks.erp.tables import (
     supplier_invoice,
+    supplier_invoice_attachment,
     supplier_invoice_conflict,
     supplier_invoice_line,
     supplier_invoice_vat,
 )
 
-Outcome = Literal["inserted", "updated", "unchanged", "ignored_older", "duplicate", "conflict", "protected"]
+Outcome = Literal[
+    "inserted", "updated", "unchanged", "ignored_older", "duplicate", "conflict", "conflict_known", "protected"
+]
 LOCKED_STATUSES = ("approved", "booked")
 
 
@@ -80,6 +83,8 @@ def write_invoice(engine: Engine, invoice: SupplierInvoice, prov: Provenance) ->
             with engine.begin() as conn:
                 stored = _load(conn, invoice, prov)
                 outcome = decide(stored, digest, prov)
+                if outcome in ("conflict", "protected") and stored and _conflict_known(conn, stored.id, digest):
+                    return "conflict_known"  # this exact content was flagged before: nothing new to report
                 _APPLY[outcome](conn, stored, invoice, prov, digest)
                 return outcome
         except IntegrityError:
@@ -118,6 +123,7 @@ def _update(conn: Connection, stored: Stored | None, inv: SupplierInvoice, prov:
     )
     conn.execute(supplier_invoice_line.delete().where(supplier_invoice_line.c.invoice_id == stored.id))
     conn.execute(supplier_invoice_vat.delete().where(supplier_invoice_vat.c.invoice_id == stored.id))
+    conn.execute(supplier_invoice_attachment.delete().where(supplier_invoice_attachment.c.invoice_id == stored.id))
     _write_children(conn, stored.id, inv)
 
 
@@ -145,26 +151,31 @@ def _duplicate(conn: Connection, stored: Stored | None, _inv: SupplierInvoice, _
     )
 
 
+def _conflict_known(conn: Connection, invoice_id: int, digest: str) -> bool:
+    c = supplier_invoice_conflict.c
+    return conn.scalar(select(c.id).where(c.invoice_id == invoice_id, c.content_hash == digest)) is not None
+
+
+def conflict_reason(invoice_number: str, source_document_id: str) -> str:
+    return (
+        f"invoice {invoice_number} received again from document {source_document_id} "
+        f"with different content; the stored invoice was left unchanged"
+    )
+
+
 def _conflict(conn: Connection, stored: Stored | None, inv: SupplierInvoice, prov: Provenance, digest: str) -> None:
     assert stored is not None
-    c = supplier_invoice_conflict.c
-    known = conn.scalar(select(c.id).where(c.invoice_id == stored.id, c.content_hash == digest))
-    if known is None:
-        reason = (
-            f"invoice {inv.invoice_number} received again from document {prov.source_document_id} "
-            f"with different content; the stored invoice was left unchanged"
+    conn.execute(
+        supplier_invoice_conflict.insert().values(
+            invoice_id=stored.id,
+            source_document_id=prov.source_document_id,
+            event_id=prov.event_id,
+            content_hash=digest,
+            reason=conflict_reason(inv.invoice_number, prov.source_document_id),
+            resolved=False,
+            detected_at=utcnow(),
         )
-        conn.execute(
-            supplier_invoice_conflict.insert().values(
-                invoice_id=stored.id,
-                source_document_id=prov.source_document_id,
-                event_id=prov.event_id,
-                content_hash=digest,
-                reason=reason,
-                resolved=False,
-                detected_at=utcnow(),
-            )
-        )
+    )
 
 
 def _protect(conn: Connection, stored: Stored | None, inv: SupplierInvoice, prov: Provenance, digest: str) -> None:
@@ -184,6 +195,7 @@ _APPLY = {
     "ignored_older": _ignore,
     "duplicate": _duplicate,
     "conflict": _conflict,
+    "conflict_known": _ignore,
     "protected": _protect,
 }
 
@@ -257,6 +269,22 @@ def _write_children(conn: Connection, invoice_id: int, inv: SupplierInvoice) -> 
     ]
     if lines:
         conn.execute(supplier_invoice_line.insert(), lines)
+    attachments = [
+        {
+            "invoice_id": invoice_id,
+            "document_id": a.document_id,
+            "description": a.description,
+            "filename": a.filename,
+            "mime_type": a.mime_type,
+            "sha256": a.sha256,
+            "size": a.size,
+            "archive_uri": a.archive_uri,
+            "external_uri": a.external_uri,
+        }
+        for a in inv.attachments
+    ]
+    if attachments:
+        conn.execute(supplier_invoice_attachment.insert(), attachments)
     vat = [
         {
             "invoice_id": invoice_id,

@@ -129,4 +129,26 @@ def _v1(conn: Connection) -> None:
     meta.create_all(conn)
 
 
-ERP_MIGRATIONS = [Migration(1, "supplier invoices with lines, VAT breakdown, conflicts", _v1)]
+def _v2(conn: Connection) -> None:
+    meta = MetaData()
+    Table("erp_supplier_invoice", meta, Column("id", Integer, primary_key=True))
+    Table(
+        "erp_supplier_invoice_attachment",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("invoice_id", Integer, ForeignKey("erp_supplier_invoice.id", ondelete="CASCADE"), nullable=False),
+        Column("document_id", String(200), nullable=False),
+        Column("description", String(500)),
+        Column("filename", String(500)),
+        Column("mime_type", String(100)),
+        Column("sha256", String(64)),
+        Column("size", Integer),
+        Column("archive_uri", String(200)),
+        Column("external_uri", String(1000)),
+    ).create(conn)
+
+
+ERP_MIGRATIONS = [
+    Migration(1, "supplier invoices with lines, VAT breakdown, conflicts", _v1),
+    Migration(2, "supplier invoice attachments (archived embedded documents)", _v2),
+]

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, func, select
 
 from hub.sinks.erp.tables import (
     supplier_invoice,
+    supplier_invoice_attachment,
     supplier_invoice_conflict,
     supplier_invoice_line,
     supplier_invoice_vat,
@@ -15,7 +16,12 @@ from hub.sinks.erp.tables import (
 
 
 def list_invoices(engine: Engine, *, tenant_id: str | None = None, with_lines: bool = False) -> list[dict[str, Any]]:
-    inv, line, conflict = supplier_invoice, supplier_invoice_line, supplier_invoice_conflict
+    inv, line, conflict, attachment = (
+        supplier_invoice,
+        supplier_invoice_line,
+        supplier_invoice_conflict,
+        supplier_invoice_attachment,
+    )
     line_count = select(func.count()).where(line.c.invoice_id == inv.c.id).scalar_subquery()
     open_conflicts = (
         select(func.count()).where(conflict.c.invoice_id == inv.c.id, conflict.c.resolved.is_(False)).scalar_subquery()
@@ -31,6 +37,7 @@ def list_invoices(engine: Engine, *, tenant_id: str | None = None, with_lines: b
             for row in rows:
                 row["lines"] = _children(conn, line, row["id"], line.c.position)
                 row["vat_breakdown"] = _children(conn, supplier_invoice_vat, row["id"], supplier_invoice_vat.c.id)
+                row["attachments"] = _children(conn, attachment, row["id"], attachment.c.id)
     return rows
 
 

@@ -112,6 +112,21 @@ supplier_invoice_vat = Table(
     Column("tax_amount", ExactDecimal, nullable=False),
 )
 
+supplier_invoice_attachment = Table(
+    "erp_supplier_invoice_attachment",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("invoice_id", Integer, ForeignKey("erp_supplier_invoice.id", ondelete="CASCADE"), nullable=False),
+    Column("document_id", String(200), nullable=False, doc="BT-122"),
+    Column("description", String(500), doc="BT-123"),
+    Column("filename", String(500)),
+    Column("mime_type", String(100)),
+    Column("sha256", String(64)),
+    Column("size", Integer),
+    Column("archive_uri", String(200), doc="embedded content stored by the hub: archive://sha256/<hex>"),
+    Column("external_uri", String(1000), doc="BT-124"),
+)
+
 supplier_invoice_conflict = Table(
     "erp_supplier_invoice_conflict",
     metadata,
