@@ -16,6 +16,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hub.connectors.as2.config import As2Partner, As2Station
+from hub.connectors.email.config import EmailSenders, Mailbox
+from hub.connectors.inbox.config import InboxAccount, InboxServer
 from hub.errors import ConfigError
 
 PARTNER_ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -68,6 +71,9 @@ class Wholesaler(_Strict):
         True, description="Apply the official EN 16931 / Peppol rules to this wholesaler's UBL invoices."
     )
     sftp: SftpEndpoint | None = None
+    as2: As2Partner | None = Field(None, description="AS2 profile: ids, certificates, MDN mode.")
+    inbox: InboxAccount | None = Field(None, description="Login to the hub's hosted SFTP inbox.")
+    email: EmailSenders | None = Field(None, description="Sender addresses whose mail is this wholesaler's.")
 
 
 class TenantIdentifier(_Strict):
@@ -87,6 +93,9 @@ class Tenant(_Strict):
 class PartnersFile(_Strict):
     wholesalers: list[Wholesaler] = Field(default_factory=list)
     tenants: list[Tenant] = Field(default_factory=list)
+    as2_station: As2Station | None = Field(None, description="The hub's own AS2 identity and keys.")
+    sftp_inbox: InboxServer | None = Field(None, description="The hub's hosted SFTP server.")
+    mailboxes: list[Mailbox] = Field(default_factory=list, description="IMAP mailboxes to poll.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
 """Svefaktura 1.0 (SFTI BasicInvoice 1.0) building blocks: namespaced lookups and aggregate mappings.
 
-Owns :class:`SfNode` — the Svefaktura counterpart of :class:`hub.formats.xmlsafe.Node`, which only knows the
-UBL 2.1 prefixes — and the mapping of SFTI aggregates (parties, allowances/charges, VAT breakdown, invoice
-lines) to the canonical :mod:`hub.canonical.invoice` dataclasses, following SFTI's "Mapping of Svefaktura 1.0
-onto EN 16931-1" (v1.4). Svefaktura puts most elements in the SFTI namespaces, so paths read as the document
-does: ``ID`` and ``AllowanceCharge`` are in the document's default namespace, ``cac:`` is
+Owns :class:`SfNode` — a :class:`hub.formats.xmlsafe.Node` over the Svefaktura prefixes (:data:`INVOICE_NS`,
+:data:`ENVELOPE_NS`) whose dates may also be ``xsd:dateTime`` — and the mapping of SFTI aggregates (parties,
+allowances/charges, VAT breakdown, invoice lines) to the canonical :mod:`hub.canonical.invoice` dataclasses,
+following SFTI's "Mapping of Svefaktura 1.0 onto EN 16931-1" (v1.4); what Svefaktura shares with UBL 2.1 is
+mapped by :mod:`hub.formats.ubl_parts`. Svefaktura puts most elements in the SFTI namespaces, so paths read as
+the document does: ``ID`` and ``AllowanceCharge`` are in the document's default namespace, ``cac:`` is
 ``urn:sfti:CommonAggregateComponents:1:0`` (not UBL's) and ``cbc:`` is UBL 1.0's basic components.
 Pure: elements in, dataclasses out; errors name the XPath.
 """
@@ -14,15 +15,14 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypedDict
 
-from lxml import etree  # type: ignore[import-untyped, unused-ignore]
-
 from hub.canonical.invoice import AllowanceCharge, InvoiceLine, Party, VatBreakdown
-from hub.errors import InvalidValueError, MissingFieldError
-from hub.formats.xmlsafe import to_date, to_decimal
+from hub.errors import InvalidValueError
+from hub.formats import ubl_parts
+from hub.formats.ubl_parts import charge_indicator, party_identifiers
+from hub.formats.xmlsafe import Node, to_date
 
 BASIC_INVOICE_NS = "urn:sfti:documents:BasicInvoice:1:0"
 OBJECT_ENVELOPE_NS = "urn:sfti:documents:ObjectEnvelope:1:0"
@@ -36,71 +36,19 @@ GTIN_SCHEME = "0160"  # ICD of GS1 GTIN, as EN 16931 writes it
 SE_ORG_NUMBER_SCHEME = "0007"  # ICD of the Swedish organisation number
 _SE_ORG_NUMBER = re.compile(r"\d{10}")
 _TIME = re.compile(r"\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
-_BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
 
 
-@dataclass(frozen=True, slots=True)
-class SfNode:
-    """An element, its XPath (``/Invoice/cac:InvoiceLine[2]``) and the prefixes its relative paths use."""
+class SfNode(Node):
+    """A :class:`~hub.formats.xmlsafe.Node` whose dates may also be ``xsd:dateTime`` (the ``…DateTime`` elements).
 
-    el: etree._Element
-    path: str
-    ns: Mapping[str | None, str]
+    Made with :meth:`root` and :data:`INVOICE_NS` or :data:`ENVELOPE_NS`; its children are ``SfNode``s too.
+    """
 
-    @classmethod
-    def root(cls, el: etree._Element, ns: Mapping[str | None, str], path: str | None = None) -> SfNode:
-        return cls(el, path or "/" + str(etree.QName(el).localname), ns)
+    __slots__ = ()
 
-    def at(self, rel: str) -> str:
-        return f"{self.path}/{rel}"
-
-    def child(self, rel: str) -> SfNode | None:
-        found = self.el.find(rel, self.ns)
-        return None if found is None else SfNode(found, self.at(rel), self.ns)
-
-    def children(self, rel: str) -> list[SfNode]:
-        where = self.at(rel) if "/" not in rel else f"({self.at(rel)})"
-        return [SfNode(el, f"{where}[{i}]", self.ns) for i, el in enumerate(self.el.findall(rel, self.ns), start=1)]
-
-    def text(self, rel: str | None = None) -> str | None:
-        """Stripped text of the child at ``rel`` (or of this element); None when absent or empty."""
-        return _clean_text(self.el if rel is None else self.el.find(rel, self.ns))
-
-    def texts(self, rel: str) -> list[str]:
-        return [t for t in map(_clean_text, self.el.findall(rel, self.ns)) if t is not None]
-
-    def attr(self, rel: str | None, name: str) -> str | None:
-        """Stripped attribute ``name`` of the child at ``rel`` (or of this element); None when absent or empty."""
-        el = self.el if rel is None else self.el.find(rel, self.ns)
-        value = None if el is None else el.get(name)
-        return None if value is None else (value.strip() or None)
-
-    def require_text(self, rel: str, what: str) -> str:
-        value = self.text(rel)
-        if value is None:
-            raise MissingFieldError(f"{what} is missing or empty ({rel})", location=self.at(rel))
-        return value
-
-    def decimal(self, rel: str) -> Decimal | None:
-        value = self.text(rel)
-        return None if value is None else to_decimal(value, self.at(rel))
-
-    def require_decimal(self, rel: str, what: str) -> Decimal:
-        return to_decimal(self.require_text(rel, what), self.at(rel))
-
-    def date(self, rel: str) -> datetime.date | None:
-        """An ``xsd:date``, or the calendar date of an ``xsd:dateTime`` (Svefaktura's ``…DateTime`` elements)."""
-        value = self.text(rel)
-        return None if value is None else to_calendar_date(value, self.at(rel))
-
-    def require_date(self, rel: str, what: str) -> datetime.date:
-        return to_calendar_date(self.require_text(rel, what), self.at(rel))
-
-
-def _clean_text(el: etree._Element | None) -> str | None:
-    if el is None or el.text is None:
-        return None
-    return str(el.text).strip() or None
+    def parse_date(self, text: str, location: str) -> datetime.date:
+        """An ``xsd:date``, or the calendar date of an ``xsd:dateTime`` (:func:`to_calendar_date`)."""
+        return to_calendar_date(text, location)
 
 
 def to_calendar_date(text: str, location: str) -> datetime.date:
@@ -118,14 +66,6 @@ def typed_references(root: SfNode, scheme: str) -> list[str]:
         for ref in root.children("AdditionalDocumentReference")
         if ref.attr("cac:ID", "identificationSchemeID") == scheme and (value := ref.text("cac:ID")) is not None
     ]
-
-
-def charge_indicator(node: SfNode) -> bool:
-    """``cbc:ChargeIndicator``: true/1 is a charge, false/0 an allowance."""
-    value = node.require_text("cbc:ChargeIndicator", "allowance/charge indicator")
-    if value not in _BOOLEAN:
-        raise InvalidValueError(f"{value!r} is not a boolean (true/false)", location=node.at("cbc:ChargeIndicator"))
-    return _BOOLEAN[value]
 
 
 def party(parent: SfNode | None) -> Party:
@@ -168,17 +108,7 @@ def _org_number_scheme(org_number: str | None, country: str | None) -> str | Non
 
 def _party_identifiers(node: SfNode) -> tuple[str | None, tuple[str, ...]]:
     """The GLN (identifier issued by agency 9, GS1) and the other party identifiers."""
-    gln: str | None = None
-    others: list[str] = []
-    for ident in node.children("cac:PartyIdentification"):
-        value = ident.text("cac:ID")
-        if value is None:
-            continue
-        if gln is None and ident.attr("cac:ID", "identificationSchemeAgencyID") == GS1_AGENCY:
-            gln = value
-        else:
-            others.append(value)
-    return gln, tuple(others)
+    return party_identifiers(node, "cac:ID", "identificationSchemeAgencyID", GS1_AGENCY)
 
 
 def allowance_charge(node: SfNode) -> AllowanceCharge:
@@ -196,18 +126,13 @@ def allowance_charge(node: SfNode) -> AllowanceCharge:
 
 
 def vat_breakdown(tax_total: SfNode | None) -> tuple[VatBreakdown, ...]:
-    """BG-23 from the ``cac:TaxSubTotal`` children of one ``cac:TaxTotal``."""
-    if tax_total is None:
-        return ()
-    return tuple(
-        VatBreakdown(
-            category=sub.require_text("cac:TaxCategory/cac:ID", "VAT category code (BT-118)"),
-            taxable_amount=sub.require_decimal("cbc:TaxableAmount", "VAT taxable amount (BT-116)"),
-            tax_amount=sub.require_decimal("cbc:TaxAmount", "VAT amount (BT-117)"),
-            rate=sub.decimal("cac:TaxCategory/cbc:Percent"),
-            exemption_reason=sub.text("cac:TaxCategory/cbc:ExemptionReason"),
-        )
-        for sub in tax_total.children("cac:TaxSubTotal")
+    """BG-23 from the ``cac:TaxSubTotal`` children of one ``cac:TaxTotal`` (UBL 1.0 names; no BT-121)."""
+    return ubl_parts.vat_breakdown(
+        tax_total,
+        subtotal="cac:TaxSubTotal",
+        category="cac:TaxCategory/cac:ID",
+        exemption_reason="cac:TaxCategory/cbc:ExemptionReason",
+        exemption_reason_code=None,
     )
 
 

@@ -4,6 +4,8 @@ Owns the mapping of UBL aggregates — parties, allowances/charges, VAT breakdow
 preceding-invoice references, additional documents — to the canonical
 :mod:`hub.canonical.invoice` dataclasses, and the extraction of embedded attachment bytes.
 Every function takes a :class:`~hub.formats.xmlsafe.Node`, so errors name the exact XPath.
+The pieces UBL 1.0 shares with it (the charge indicator, party identifiers, the VAT breakdown with
+its element names as parameters) also serve Svefaktura 1.0 (:mod:`hub.formats.svefaktura_parts`).
 """
 
 from __future__ import annotations
@@ -61,18 +63,24 @@ def party(parent: Node | None) -> Party:
 
 def _party_identifiers(node: Node) -> tuple[str | None, tuple[str, ...]]:
     """The GLN (scheme 0088 identifier, else a 0088 endpoint) and the other party identifiers."""
+    gln, others = party_identifiers(node, "cbc:ID", "schemeID", GLN_SCHEME)
+    if gln is None and node.attr("cbc:EndpointID", "schemeID") == GLN_SCHEME:
+        gln = node.text("cbc:EndpointID")
+    return gln, others
+
+
+def party_identifiers(node: Node, id_rel: str, scheme_attr: str, gln_scheme: str) -> tuple[str | None, tuple[str, ...]]:
+    """The first ``cac:PartyIdentification/{id_rel}`` whose ``scheme_attr`` is ``gln_scheme`` (the GLN); the rest."""
     gln: str | None = None
     others: list[str] = []
     for ident in node.children("cac:PartyIdentification"):
-        value = ident.text("cbc:ID")
+        value = ident.text(id_rel)
         if value is None:
             continue
-        if gln is None and ident.attr("cbc:ID", "schemeID") == GLN_SCHEME:
+        if gln is None and ident.attr(id_rel, scheme_attr) == gln_scheme:
             gln = value
         else:
             others.append(value)
-    if gln is None and node.attr("cbc:EndpointID", "schemeID") == GLN_SCHEME:
-        gln = node.text("cbc:EndpointID")
     return gln, tuple(others)
 
 
@@ -85,11 +93,8 @@ def _vat_number(node: Node) -> str | None:
 
 def allowance_charge(node: Node) -> AllowanceCharge:
     """Document (BG-20/21) or line (BG-27/28) ``cac:AllowanceCharge``."""
-    indicator = node.require_text("cbc:ChargeIndicator", "allowance/charge indicator")
-    if indicator not in _XSD_BOOLEAN:
-        raise InvalidValueError(f"{indicator!r} is not a boolean (true/false)", location=node.at("cbc:ChargeIndicator"))
     return AllowanceCharge(
-        is_charge=_XSD_BOOLEAN[indicator],
+        is_charge=charge_indicator(node),
         amount=node.require_decimal("cbc:Amount", "allowance/charge amount"),
         base_amount=node.decimal("cbc:BaseAmount"),
         percent=node.decimal("cbc:MultiplierFactorNumeric"),
@@ -100,20 +105,39 @@ def allowance_charge(node: Node) -> AllowanceCharge:
     )
 
 
-def vat_breakdown(tax_total: Node | None) -> tuple[VatBreakdown, ...]:
-    """BG-23 from the ``cac:TaxSubtotal`` children of one ``cac:TaxTotal``."""
+def charge_indicator(node: Node) -> bool:
+    """``cbc:ChargeIndicator`` (an ``xsd:boolean``): true/1 is a charge, false/0 an allowance."""
+    value = node.require_text("cbc:ChargeIndicator", "allowance/charge indicator")
+    if value not in _XSD_BOOLEAN:
+        raise InvalidValueError(f"{value!r} is not a boolean (true/false)", location=node.at("cbc:ChargeIndicator"))
+    return _XSD_BOOLEAN[value]
+
+
+def vat_breakdown(
+    tax_total: Node | None,
+    *,
+    subtotal: str = "cac:TaxSubtotal",
+    category: str = "cac:TaxCategory/cbc:ID",
+    exemption_reason: str = "cac:TaxCategory/cbc:TaxExemptionReason",
+    exemption_reason_code: str | None = "cac:TaxCategory/cbc:TaxExemptionReasonCode",
+) -> tuple[VatBreakdown, ...]:
+    """BG-23 from the ``cac:TaxSubtotal`` children of one ``cac:TaxTotal``.
+
+    The defaults are UBL 2.1's element names; a UBL 1.0 dialect passes its own (``exemption_reason_code``
+    None where it has no BT-121).
+    """
     if tax_total is None:
         return ()
     return tuple(
         VatBreakdown(
-            category=sub.require_text("cac:TaxCategory/cbc:ID", "VAT category code (BT-118)"),
+            category=sub.require_text(category, "VAT category code (BT-118)"),
             taxable_amount=sub.require_decimal("cbc:TaxableAmount", "VAT taxable amount (BT-116)"),
             tax_amount=sub.require_decimal("cbc:TaxAmount", "VAT amount (BT-117)"),
             rate=sub.decimal("cac:TaxCategory/cbc:Percent"),
-            exemption_reason=sub.text("cac:TaxCategory/cbc:TaxExemptionReason"),
-            exemption_reason_code=sub.text("cac:TaxCategory/cbc:TaxExemptionReasonCode"),
+            exemption_reason=sub.text(exemption_reason),
+            exemption_reason_code=None if exemption_reason_code is None else sub.text(exemption_reason_code),
         )
-        for sub in tax_total.children("cac:TaxSubtotal")
+        for sub in tax_total.children(subtotal)
     )
 
 

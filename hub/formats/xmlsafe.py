@@ -7,8 +7,9 @@ This module owns three things:
   XXE, no billion laughs;
 * :func:`parse_xml`: size cap, a locked-down lxml parser, line/column on syntax errors, and the
   unwrapping of a Peppol SBDH envelope;
-* :class:`Node`: an element plus the XPath a person reads in an error, with typed value access
-  (:class:`~decimal.Decimal`, :class:`~datetime.date`) that raises the hub's document errors.
+* :class:`Node`: an element plus the XPath a person reads in an error and the namespace prefixes its
+  relative paths use (UBL 2.1's by default), with typed value access (:class:`~decimal.Decimal`,
+  :class:`~datetime.date`) that raises the hub's document errors.
 
 Pure: bytes in, elements out; no file, network, clock or environment access.
 """
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Self
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
@@ -28,13 +31,12 @@ SBDH_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader
 SBDH_ROOT = f"{{{SBDH_NS}}}StandardBusinessDocument"
 SBDH_HEADER = f"{{{SBDH_NS}}}StandardBusinessDocumentHeader"
 
-NS: dict[str, str] = {
+NS: Mapping[str | None, str] = {
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
     "ext": "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2",
     "sh": SBDH_NS,
 }
-_PREFIX_OF = {uri: prefix for prefix, uri in NS.items()}
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # Encodings that are not ASCII-compatible: the prolog guard must read them decoded, or a
@@ -176,48 +178,61 @@ def unwrap_sbdh(root: etree._Element) -> etree._Element:
     )
 
 
-def prefixed(tag: str) -> str:
-    """``{ns}Local`` as ``cbc:Local`` for the namespaces in :data:`NS`, else just ``Local``."""
+def prefixed(tag: str, ns: Mapping[str | None, str] = NS) -> str:
+    """``{ns}Local`` as ``cbc:Local`` for the namespaces in ``ns`` (:data:`NS` by default), else just ``Local``.
+
+    A namespace mapped to the ``None`` prefix (a document's default namespace) also reads as just ``Local``.
+    """
     qname = etree.QName(tag)
-    prefix = _PREFIX_OF.get(qname.namespace or "")
+    prefix = next((p for p, uri in ns.items() if uri == qname.namespace), None)
     return f"{prefix}:{qname.localname}" if prefix else str(qname.localname)
+
+
+def _default_ns() -> Mapping[str | None, str]:
+    return NS
 
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """An element and its XPath (``/Invoice/cac:InvoiceLine[2]``), for lookups that explain failures.
+    """An element, its XPath (``/Invoice/cac:InvoiceLine[2]``) and the prefixes its relative paths use.
 
-    Relative paths use the prefixes of :data:`NS` (``cac:Price/cbc:PriceAmount``).
+    The prefixes are those of :data:`NS` (UBL 2.1: ``cac:Price/cbc:PriceAmount``) unless ``ns`` names others;
+    a ``None`` key is the default namespace, so unprefixed steps find its elements. Children are nodes of the
+    same class and map. Subclasses may read dates differently by overriding :meth:`parse_date`.
     """
 
     el: etree._Element
     path: str
+    ns: Mapping[str | None, str] = field(default_factory=_default_ns, hash=False)
 
     @classmethod
-    def root(cls, el: etree._Element) -> Node:
-        return cls(el, "/" + prefixed(el.tag))
+    def root(cls, el: etree._Element, ns: Mapping[str | None, str] = NS, path: str | None = None) -> Self:
+        """The node of a document root; its path is ``path``, else ``/`` and the root's tag prefixed by ``ns``."""
+        return cls(el, path or "/" + prefixed(el.tag, ns), ns)
 
     def at(self, rel: str) -> str:
         return f"{self.path}/{rel}"
 
-    def child(self, rel: str) -> Node | None:
-        found = self.el.find(rel, NS)
-        return None if found is None else Node(found, self.at(rel))
+    def child(self, rel: str) -> Self | None:
+        found = self.el.find(rel, self.ns)
+        return None if found is None else type(self)(found, self.at(rel), self.ns)
 
-    def children(self, rel: str) -> list[Node]:
+    def children(self, rel: str) -> list[Self]:
         where = self.at(rel) if "/" not in rel else f"({self.at(rel)})"
-        return [Node(el, f"{where}[{i}]") for i, el in enumerate(self.el.findall(rel, NS), start=1)]
+        found = self.el.findall(rel, self.ns)
+        return [type(self)(el, f"{where}[{i}]", self.ns) for i, el in enumerate(found, start=1)]
 
     def text(self, rel: str | None = None) -> str | None:
         """Stripped text of the child at ``rel`` (or of this element); None when absent or empty."""
-        return _clean_text(self.el if rel is None else self.el.find(rel, NS))
+        return _clean_text(self.el if rel is None else self.el.find(rel, self.ns))
 
     def texts(self, rel: str) -> list[str]:
         """Stripped, non-empty texts of every match of ``rel``, in document order."""
-        return [t for t in map(_clean_text, self.el.findall(rel, NS)) if t is not None]
+        return [t for t in map(_clean_text, self.el.findall(rel, self.ns)) if t is not None]
 
-    def attr(self, rel: str, name: str) -> str | None:
-        el = self.el.find(rel, NS)
+    def attr(self, rel: str | None, name: str) -> str | None:
+        """Stripped attribute ``name`` of the child at ``rel`` (or of this element); None when absent or empty."""
+        el = self.el if rel is None else self.el.find(rel, self.ns)
         value = None if el is None else el.get(name)
         if value is None:
             return None
@@ -238,10 +253,14 @@ class Node:
 
     def date(self, rel: str) -> datetime.date | None:
         value = self.text(rel)
-        return None if value is None else to_date(value, self.at(rel))
+        return None if value is None else self.parse_date(value, self.at(rel))
 
     def require_date(self, rel: str, what: str) -> datetime.date:
-        return to_date(self.require_text(rel, what), self.at(rel))
+        return self.parse_date(self.require_text(rel, what), self.at(rel))
+
+    def parse_date(self, text: str, location: str) -> datetime.date:
+        """How this node reads a date: an ``xsd:date`` (:func:`to_date`)."""
+        return to_date(text, location)
 
 
 def _clean_text(el: etree._Element | None) -> str | None:

@@ -1,0 +1,1 @@
+"""AS2 (RFC 4130) receiver around pyas2lib."""

@@ -1,0 +1,1 @@
+"""E-mail intake: IMAP mailboxes polled for attachments."""
