@@ -20,6 +20,7 @@ from hub.connectors.as2.config import As2Partner, As2Station
 from hub.connectors.email.config import EmailSenders, Mailbox
 from hub.connectors.inbox.config import InboxAccount, InboxServer
 from hub.errors import ConfigError
+from hub.formats.mapping import ColumnMapping
 
 PARTNER_ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 IdentifierType = Literal["org_number", "vat_number", "gln", "endpoint_id", "customer_number"]
@@ -96,6 +97,9 @@ class PartnersFile(_Strict):
     as2_station: As2Station | None = Field(None, description="The hub's own AS2 identity and keys.")
     sftp_inbox: InboxServer | None = Field(None, description="The hub's hosted SFTP server.")
     mailboxes: list[Mailbox] = Field(default_factory=list, description="IMAP mailboxes to poll.")
+    mappings: list[ColumnMapping] = Field(
+        default_factory=list, description="Column mappings for self-imported CSV/XLSX price lists."
+    )
 
 
 @dataclass(frozen=True, slots=True)

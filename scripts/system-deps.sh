@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts the operating-system parts the integration tests use, if they are missing:
 #   - OpenSSH's sshd (the tests run a real SFTP server on a loopback port);
+#   - dovecot's IMAP server and LDA (the e-mail tests run a private dovecot on loopback ports);
 #   - PostgreSQL answering on 127.0.0.1:5432 (trust auth, as on the project's CI machines).
 # Idempotent; safe to run on every `make test`. Needs root for apt-get (CI runs as root).
 set -euo pipefail
@@ -19,6 +20,11 @@ if [ ! -x /usr/sbin/sshd ]; then
   apt_install openssh-server
 fi
 
+if [ ! -x /usr/sbin/dovecot ] || [ ! -x /usr/lib/dovecot/dovecot-lda ]; then
+  echo "system-deps: installing dovecot-imapd"
+  apt_install dovecot-imapd
+fi
+
 pg_up() { (command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432) || (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
 if [ -n "${HUB_TEST_POSTGRES_URL:-}" ]; then
   : # the tests were given a PostgreSQL of their own
@@ -34,4 +40,4 @@ elif ! pg_up; then
   for _ in $(seq 1 30); do pg_up && break; sleep 1; done
   pg_up || { echo "system-deps: PostgreSQL does not answer on 127.0.0.1:5432" >&2; exit 1; }
 fi
-echo "system-deps: sshd and PostgreSQL ready"
+echo "system-deps: sshd, dovecot and PostgreSQL ready"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hub.canonical import DeadLetter, RawDocument, SupplierInvoice
+from hub.canonical import DeadLetter, DiscountAgreement, Price, PriceListVersion, RawDocument, SupplierInvoice
 from hub.canonical.compat import check_pair, check_store
 from hub.canonical.schemas import SchemaStore, SchemaVersion
 
@@ -38,7 +38,9 @@ def _undocumented(schema: Any, path: str = "") -> list[str]:
     return []
 
 
-@pytest.mark.parametrize("record", [RawDocument, SupplierInvoice, DeadLetter])
+@pytest.mark.parametrize(
+    "record", [RawDocument, SupplierInvoice, DeadLetter, PriceListVersion, Price, DiscountAgreement]
+)
 def test_dataclasses_and_schemas_have_the_same_fields(record: type) -> None:
     schema = SchemaStore().for_record(record.TYPE).definition  # type: ignore[attr-defined]
     assert _dataclass_shape(record) == _schema_shape(schema, {})
@@ -104,7 +106,7 @@ def test_checker_rejects_a_new_field_without_default_and_accepts_one_with(tmp_pa
     breaking = _variant(tmp_path, base, "1.1.0", lambda d: d["fields"].append({"name": "x", "type": "string"}))
     problem = check_pair(breaking, base)
     assert problem is not None
-    assert "raw_document/1.1.0 cannot read data written with raw_document/1.0.0" in str(problem)
+    assert f"raw_document/1.1.0 cannot read data written with {base.label}" in str(problem)
     compatible = _variant(
         tmp_path,
         base,

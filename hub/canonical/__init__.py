@@ -10,16 +10,32 @@ from hub.canonical.invoice import (
     ValidationIssue,
     VatBreakdown,
 )
+from hub.canonical.pricelist import (
+    Alternative,
+    DiscountAgreement,
+    GroupDiscount,
+    LineProblem,
+    NetPrice,
+    Price,
+    PriceListVersion,
+)
 from hub.canonical.raw import DeadLetter, Header, RawDocument
 
 __all__ = [
     "AllowanceCharge",
+    "Alternative",
     "Attachment",
     "DeadLetter",
+    "DiscountAgreement",
+    "GroupDiscount",
     "Header",
     "InvoiceLine",
+    "LineProblem",
+    "NetPrice",
     "Party",
     "PrecedingInvoice",
+    "Price",
+    "PriceListVersion",
     "RawDocument",
     "SupplierInvoice",
     "ValidationIssue",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Literal
 
@@ -28,6 +28,7 @@ class RawDocument:
     content_type: str | None = None
     format_hint: str | None = None  # translator name forced by the partner or the operator
     inline_content: bytes | None = None  # the bytes themselves when small
+    options: dict[str, str] = field(default_factory=dict)  # import options: mapping, valid_from, kind
 
 
 @dataclass(frozen=True, slots=True)

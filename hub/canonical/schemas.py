@@ -24,6 +24,9 @@ SCHEMA_NAMES = {
     "RawDocument": "raw_document",
     "SupplierInvoice": "supplier_invoice",
     "DeadLetter": "dead_letter",
+    "PriceListVersion": "price_list_version",
+    "Price": "price",
+    "DiscountAgreement": "discount_agreement",
 }
 
 

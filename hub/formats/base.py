@@ -11,12 +11,13 @@ version never overwrites one from a newer version).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import BinaryIO, ClassVar, Protocol
 
 from hub.canonical.invoice import ValidationIssue
 from hub.errors import DocumentError
+from hub.formats.mapping import ColumnMapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,8 @@ class TranslationContext:
     max_xml_bytes: int = 64 * 1024 * 1024
     validator: DocumentValidator | None = None  # None: official rules not applied (switched off or unavailable)
     validation_skipped: str = "the official EN 16931 / Peppol rules are not loaded (set HUB_VALIDATION_ARTEFACTS)"
+    options: Mapping[str, str] = field(default_factory=dict)  # import options: valid_from (ISO date), kind, …
+    mapping: ColumnMapping | None = None  # the column mapping named by options["mapping"], resolved by the caller
 
 
 @dataclass(frozen=True, slots=True)

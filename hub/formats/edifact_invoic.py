@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, BinaryIO, ClassVar, TypedDict, TypeVar
+from typing import Any, BinaryIO, ClassVar, TypeVar
 
 from hub.canonical.invoice import (
     AllowanceCharge,
@@ -42,6 +42,7 @@ from hub.formats.base import FailedRecord, Sniffed, TranslationContext, Translat
 from hub.formats.edifact import Interchange, Message, Segment, parse_interchange, split_groups
 from hub.formats.edifact_invoic_lines import Reader, allowance, line
 from hub.formats.edifact_invoic_totals import summary, totals, vat_breakdown
+from hub.formats.invoice_common import DocumentReferences
 from hub.formats.peppol_bis3 import CREDIT_NOTE_TYPE_CODES
 
 _HEADER_GROUPS = frozenset(
@@ -261,19 +262,12 @@ def _assemble(
     )
 
 
-class _HeaderFacts(TypedDict):
+class _HeaderFacts(DocumentReferences):
     due_date: date | None
     tax_point_date: date | None
     delivery_date: date | None
     invoice_period_start: date | None
     invoice_period_end: date | None
-    buyer_reference: str | None
-    order_reference: str | None
-    sales_order_reference: str | None
-    project_reference: str | None
-    contract_reference: str | None
-    despatch_reference: str | None
-    accounting_cost: str | None
     payment_id: str | None
     payment_terms: str | None
     payee_account: str | None

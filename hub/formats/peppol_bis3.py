@@ -21,6 +21,7 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 from hub.canonical.invoice import Attachment, InvoiceKind, SupplierInvoice, ValidationIssue
 from hub.errors import RuleFailedError, UnknownFormatError
 from hub.formats.base import VALIDATION_SKIPPED, EmbeddedContent, Sniffed, TranslationContext, TranslatorId
+from hub.formats.invoice_common import DocumentReferences
 from hub.formats.ubl_parts import (
     allowance_charge,
     attachment,
@@ -165,17 +166,7 @@ def _dates(root: Node) -> _Dates:
     }
 
 
-class _References(TypedDict):
-    buyer_reference: str | None
-    order_reference: str | None
-    sales_order_reference: str | None
-    project_reference: str | None
-    contract_reference: str | None
-    despatch_reference: str | None
-    accounting_cost: str | None
-
-
-def _references(root: Node) -> _References:
+def _references(root: Node) -> DocumentReferences:
     return {
         "buyer_reference": root.text("cbc:BuyerReference"),
         "order_reference": root.text("cac:OrderReference/cbc:ID"),

@@ -15,12 +15,11 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
-from decimal import Decimal
-from typing import TypedDict
 
 from hub.canonical.invoice import AllowanceCharge, InvoiceLine, Party, VatBreakdown
 from hub.errors import InvalidValueError
 from hub.formats import ubl_parts
+from hub.formats.invoice_common import ItemFields, PriceFields
 from hub.formats.ubl_parts import charge_indicator, party_identifiers
 from hub.formats.xmlsafe import Node, to_date
 
@@ -171,24 +170,7 @@ def _line_note(line: SfNode) -> str | None:
     return "\n".join(parts) or None
 
 
-class _PriceFields(TypedDict):
-    unit_price: Decimal | None
-    price_base_quantity: Decimal | None
-    price_base_unit_code: str | None
-
-
-class _ItemFields(TypedDict):
-    article_number: str | None
-    buyer_article_number: str | None
-    standard_item_id: str | None
-    standard_item_scheme: str | None
-    gtin: str | None
-    description: str | None
-    vat_category: str | None
-    vat_rate: Decimal | None
-
-
-def _price(line: SfNode) -> _PriceFields:
+def _price(line: SfNode) -> PriceFields:
     """``cac:Item/cac:BasePrice``: the unit price before any line allowance, per base quantity."""
     base = "cac:Item/cac:BasePrice/"
     return {
@@ -198,7 +180,7 @@ def _price(line: SfNode) -> _PriceFields:
     }
 
 
-def _item(line: SfNode) -> _ItemFields:
+def _item(line: SfNode) -> ItemFields:
     """``cac:Item``: identifiers, description (EN's item name, BT-153) and the first tax category."""
     standard = "cac:Item/cac:StandardItemIdentification/cac:ID"
     standard_id = line.text(standard)

@@ -15,7 +15,6 @@ import binascii
 import hashlib
 import re
 from decimal import Decimal
-from typing import TypedDict
 
 from hub.canonical.invoice import (
     AllowanceCharge,
@@ -27,6 +26,7 @@ from hub.canonical.invoice import (
 )
 from hub.errors import InvalidValueError
 from hub.formats.base import EmbeddedContent
+from hub.formats.invoice_common import ItemFields, PriceFields
 from hub.formats.xmlsafe import Node
 
 GLN_SCHEME = "0088"  # ICD 0088: GS1 Global Location Number
@@ -182,24 +182,13 @@ def invoice_line(line: Node, quantity_tag: str) -> InvoiceLine:
     )
 
 
-class _PriceFields(TypedDict):
-    unit_price: Decimal | None
-    price_base_quantity: Decimal | None
-    price_base_unit_code: str | None
+class _PriceFields(PriceFields):
     gross_price: Decimal | None
     price_discount: Decimal | None
 
 
-class _ItemFields(TypedDict):
-    article_number: str | None
-    buyer_article_number: str | None
-    standard_item_id: str | None
-    standard_item_scheme: str | None
-    gtin: str | None
-    description: str | None
+class _ItemFields(ItemFields):
     item_description: str | None
-    vat_category: str | None
-    vat_rate: Decimal | None
 
 
 def _price(line: Node) -> _PriceFields:

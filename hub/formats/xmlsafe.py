@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Self
+from typing import Any, Self
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
@@ -192,6 +192,30 @@ def _default_ns() -> Mapping[str | None, str]:
     return NS
 
 
+_STEPS: dict[tuple[str, int], tuple[str, ...] | None] = {}
+
+
+def _clark_steps(rel: str, ns: Mapping[str | None, str]) -> tuple[str, ...] | None:
+    """``cac:Price/cbc:PriceAmount`` as Clark tags, or None for anything but plain child steps (cached)."""
+    key = (rel, id(ns))  # namespace maps are module constants that live as long as the process
+    if key not in _STEPS:
+        _STEPS[key] = _parse_steps(rel, ns)
+    return _STEPS[key]
+
+
+def _parse_steps(rel: str, ns: Mapping[str | None, str]) -> tuple[str, ...] | None:
+    steps = []
+    for step in rel.split("/"):
+        if not step or any(c in step for c in "[]@*.(){}"):
+            return None
+        prefix, _, local = step.rpartition(":")
+        uri = ns.get(prefix or None)
+        if uri is None and prefix:
+            return None
+        steps.append(f"{{{uri}}}{local}" if uri else local)
+    return tuple(steps)
+
+
 @dataclass(frozen=True, slots=True)
 class Node:
     """An element, its XPath (``/Invoice/cac:InvoiceLine[2]``) and the prefixes its relative paths use.
@@ -204,6 +228,9 @@ class Node:
     el: etree._Element
     path: str
     ns: Mapping[str | None, str] = field(default_factory=_default_ns, hash=False)
+    # Children by tag, per element, shared by every node of one document: a translator asks each element
+    # for many children, and lxml's find() costs ~10 µs a call while a dict lookup costs ~0.1 µs.
+    _index: dict[Any, dict[str, list[Any]]] = field(default_factory=dict, hash=False, compare=False, repr=False)
 
     @classmethod
     def root(cls, el: etree._Element, ns: Mapping[str | None, str] = NS, path: str | None = None) -> Self:
@@ -213,26 +240,50 @@ class Node:
     def at(self, rel: str) -> str:
         return f"{self.path}/{rel}"
 
+    def _make(self, el: etree._Element, path: str) -> Self:
+        return type(self)(el, path, self.ns, self._index)
+
+    def _find_all(self, rel: str) -> list[Any]:
+        steps = _clark_steps(rel, self.ns)
+        if steps is None:  # not a plain child path: let lxml evaluate it
+            return list(self.el.findall(rel, self.ns))
+        current = [self.el]
+        for tag in steps:
+            current = [c for e in current for c in self._children_of(e).get(tag, ())]
+        return current
+
+    def _find(self, rel: str) -> Any:
+        found = self._find_all(rel)
+        return found[0] if found else None
+
+    def _children_of(self, el: Any) -> dict[str, list[Any]]:
+        index = self._index.get(el)
+        if index is None:
+            index = {}
+            for child in el.iterchildren(etree.Element):
+                index.setdefault(child.tag, []).append(child)
+            self._index[el] = index
+        return index
+
     def child(self, rel: str) -> Self | None:
-        found = self.el.find(rel, self.ns)
-        return None if found is None else type(self)(found, self.at(rel), self.ns)
+        found = self._find(rel)
+        return None if found is None else self._make(found, self.at(rel))
 
     def children(self, rel: str) -> list[Self]:
         where = self.at(rel) if "/" not in rel else f"({self.at(rel)})"
-        found = self.el.findall(rel, self.ns)
-        return [type(self)(el, f"{where}[{i}]", self.ns) for i, el in enumerate(found, start=1)]
+        return [self._make(el, f"{where}[{i}]") for i, el in enumerate(self._find_all(rel), start=1)]
 
     def text(self, rel: str | None = None) -> str | None:
         """Stripped text of the child at ``rel`` (or of this element); None when absent or empty."""
-        return _clean_text(self.el if rel is None else self.el.find(rel, self.ns))
+        return _clean_text(self.el if rel is None else self._find(rel))
 
     def texts(self, rel: str) -> list[str]:
         """Stripped, non-empty texts of every match of ``rel``, in document order."""
-        return [t for t in map(_clean_text, self.el.findall(rel, self.ns)) if t is not None]
+        return [t for t in map(_clean_text, self._find_all(rel)) if t is not None]
 
     def attr(self, rel: str | None, name: str) -> str | None:
         """Stripped attribute ``name`` of the child at ``rel`` (or of this element); None when absent or empty."""
-        el = self.el if rel is None else self.el.find(rel, self.ns)
+        el = self.el if rel is None else self._find(rel)
         value = None if el is None else el.get(name)
         if value is None:
             return None

@@ -1,0 +1,1 @@
+"""Pricing rules: units and price bases, net prices from lists and agreements, price control. Pure."""
