@@ -13,6 +13,7 @@ $(BIN)/hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python scripts/patch-oscrypto.py  # oscrypto 1.3.0 vs OpenSSL 3.0.1x; delete once oscrypto > 1.3.0 ships
 	@touch $@
 
 install: $(BIN)/hub ## Create .venv and install the hub with its dev tools
@@ -24,6 +25,7 @@ system-deps: ## Install/start what the tests need from the OS (openssh-server, P
 	scripts/system-deps.sh
 
 test: install system-deps ## Install everything, start services, run the whole test suite
+	scripts/as2-peer.sh >/dev/null  # the django-pyas2 peer's own cached venv (AS2 interop tests)
 	$(BIN)/python -m pytest
 
 test-fast: install ## Only the tests that need no external service

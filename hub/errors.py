@@ -9,10 +9,13 @@ UPPER_SNAKE ``code`` that operators, partners and tests can rely on::
     ├── TransientError              retry later; never dead-lettered, never acknowledged
     │   ├── BrokerUnavailableError  BROKER_UNAVAILABLE  (no ack from Kafka in time)
     │   ├── StoreUnavailableError   STORE_UNAVAILABLE   (database or archive not reachable)
-    │   └── SftpUnavailableError    SFTP_UNAVAILABLE    (a wholesaler's SFTP server)
+    │   ├── SftpUnavailableError    SFTP_UNAVAILABLE    (a wholesaler's SFTP server)
+    │   └── ImapUnavailableError    IMAP_UNAVAILABLE    (an IMAP mailbox the hub polls)
     ├── IntakeError                 refused at the edge (stage ``receive``); partner gets a negative ack
     │   ├── DocumentTooLargeError   DOCUMENT_TOO_LARGE
-    │   └── UnknownPartnerError     UNKNOWN_PARTNER
+    │   ├── UnknownPartnerError     UNKNOWN_PARTNER
+    │   ├── UnsafeArchiveError      UNSAFE_ARCHIVE      (ZIP bomb, nested archive, traversal, too many entries)
+    │   └── NoDocumentError         NO_DOCUMENT         (a mail without an attachment of an accepted type)
     └── DocumentError               the document itself is wrong; goes to ``hub.dlq.v1``
         ├── InternalError           INTERNAL            (a bug met while processing; dead-lettered, not a crash)
         ├── UndecodableRecordError  UNDECODABLE_RECORD  (stage ``parse``: a Kafka record we cannot decode)
@@ -23,9 +26,15 @@ UPPER_SNAKE ``code`` that operators, partners and tests can rely on::
         ├── MissingFieldError       MISSING_FIELD       (stage ``translate``)
         ├── InvalidValueError       INVALID_VALUE       (stage ``translate``)
         ├── UnknownBuyerError       UNKNOWN_BUYER       (stage ``enrich``)
+        ├── ListRejectedError       LIST_REJECTED       (stage ``translate``: too many bad lines; nothing applied)
+        ├── LinesSkippedError       LINES_SKIPPED       (stage ``translate``: a few bad lines; the rest applied)
         ├── ConflictingDuplicateError CONFLICTING_DUPLICATE (stage ``sink``: same number, other content)
         ├── ChangedAfterApprovalError CHANGED_AFTER_APPROVAL (stage ``sink``: correction of a booked row)
         └── PartnerMismatchError    PARTNER_MISMATCH    (stage ``enrich``)
+
+Two kinds of exceptions may live outside this module: subclasses of :class:`LocalSignal` (used inside one
+module to unwind to a handler in that same module, never escaping it) and ``OSError`` subclasses that a
+protocol library translates into its wire status (e.g. paramiko's SFTP permission denied).
 
 ``DocumentError`` knows where in the document it happened (``location``: a line, a segment or an
 XPath) so that the message a person reads names the file, the place and the rule.
@@ -48,6 +57,10 @@ class RuleFinding(Protocol):
     def message(self) -> str: ...
     @property
     def location(self) -> str | None: ...
+
+
+class LocalSignal(Exception):
+    """Base of module-internal exceptions that unwind to a handler in the same module and never escape."""
 
 
 class HubError(Exception):
@@ -102,6 +115,10 @@ class SftpUnavailableError(TransientError):
     code = "SFTP_UNAVAILABLE"
 
 
+class ImapUnavailableError(TransientError):
+    code = "IMAP_UNAVAILABLE"
+
+
 class IntakeError(HubError):
     """A delivery is refused at the edge; the partner receives a negative acknowledgement."""
 
@@ -115,6 +132,18 @@ class DocumentTooLargeError(IntakeError):
 
 class UnknownPartnerError(IntakeError):
     code = "UNKNOWN_PARTNER"
+
+
+class UnsafeArchiveError(IntakeError):
+    """A ZIP that could exhaust memory or disk, hides an archive in an archive, or names paths outside itself."""
+
+    code = "UNSAFE_ARCHIVE"
+
+
+class NoDocumentError(IntakeError):
+    """A delivery (a mail) that carries nothing the hub can take: no attachment of an accepted type."""
+
+    code = "NO_DOCUMENT"
 
 
 class DocumentError(HubError):
@@ -190,6 +219,14 @@ class InvalidValueError(DocumentError):
 class UnknownBuyerError(DocumentError):
     code = "UNKNOWN_BUYER"
     stage = "enrich"
+
+
+class ListRejectedError(DocumentError):
+    code = "LIST_REJECTED"
+
+
+class LinesSkippedError(DocumentError):
+    code = "LINES_SKIPPED"
 
 
 class ConflictingDuplicateError(DocumentError):

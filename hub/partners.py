@@ -88,6 +88,9 @@ class Tenant(_Strict):
     id: str = Field(pattern=PARTNER_ID)
     name: str = Field(min_length=1)
     timezone: str = "Europe/Stockholm"
+    discount_combination: Literal["cascade", "add"] = Field(
+        "cascade", description="How two discount columns combine: cascade (1-d1)(1-d2) or add (d1+d2)."
+    )
     identifiers: list[TenantIdentifier] = Field(default_factory=list)
 
 
@@ -142,6 +145,13 @@ class Partners:
 
     def tenant(self, tenant_id: str) -> Tenant | None:
         return self._tenants.get(tenant_id)
+
+    def mapping(self, name: str, *, owners: tuple[str | None, ...]) -> ColumnMapping | None:
+        """The column mapping ``name`` if one of ``owners`` (the wholesaler, the tenant) owns it."""
+        for mapping in self.data.mappings:
+            if mapping.name == name and mapping.owner in owners:
+                return mapping
+        return None
 
     def resolve_tenant(self, partner_id: str, buyer: BuyerIdentity) -> tuple[str, str] | None:
         """Return ``(tenant_id, which identifier matched)`` for a document's buyer, or None."""

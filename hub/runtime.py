@@ -22,14 +22,18 @@ from hub.errors import BrokerUnavailableError
 from hub.intake.ledger import Ledger
 from hub.intake.migrations import STATE_MIGRATIONS
 from hub.intake.service import IntakeLimits, IntakeService
+from hub.kafka.consumer import BatchConsumer
 from hub.kafka.producer import Publisher
 from hub.kafka.serde import AvroSerde
 from hub.kafka.topics import TopicNames
 from hub.partners import Partners, load_partners
+from hub.pipeline.catalog import CatalogStage
 from hub.pipeline.deadletter import DeadLetterWriter
+from hub.pipeline.pricelists import PriceListStage
 from hub.pipeline.sink import SinkStage
 from hub.pipeline.translate import TranslateStage, Validation
 from hub.settings import HubSettings
+from hub.sinks.catalog.writer import CatalogWriter
 from hub.sinks.erp.migrations import ERP_MIGRATIONS
 
 
@@ -126,6 +130,40 @@ class Runtime:
         artefacts = self.settings.validation_artefacts
         return Validation(load_validator(artefacts, self.settings.cache_path / "validation"))
 
+    @cached_property
+    def dead_letters(self) -> DeadLetterWriter:
+        return DeadLetterWriter(self.publisher, self.serde, self.topics, self.ledger)
+
+    def price_list_stage(self) -> PriceListStage:
+        return PriceListStage(
+            publisher=self.publisher,
+            serde=self.serde,
+            topics=self.topics,
+            ledger=self.ledger,
+            partners=self.partners,
+            dead_letters=self.dead_letters,
+            reject_ratio=self.settings.price_list_reject_ratio,
+        )
+
+    def catalog_stage(self) -> CatalogStage:
+        return CatalogStage(
+            writer=CatalogWriter(self.erp_engine),
+            serde=self.serde,
+            ledger=self.ledger,
+            publisher=self.publisher,
+            topics=self.topics,
+            dead_letters=self.dead_letters,
+        )
+
+    def catalog_consumer(self, bootstrap_servers: str) -> BatchConsumer:
+        topics = self.topics
+        return BatchConsumer(
+            bootstrap_servers,
+            [topics.price, topics.pricelist, topics.discount],
+            group_id=f"{self.settings.app_id}-catalog",
+            session_timeout_s=self.settings.kafka_session_timeout_s,
+        )
+
     def translate_stage(self) -> TranslateStage:
         return TranslateStage(
             archive=self.archive,
@@ -136,11 +174,11 @@ class Runtime:
             partners=self.partners,
             max_xml_bytes=self.settings.max_xml_bytes,
             validation=self.validation,
+            price_lists=self.price_list_stage(),
         )
 
     def sink_stage(self) -> SinkStage:
-        dead_letters = DeadLetterWriter(self.publisher, self.serde, self.topics, self.ledger)
-        return SinkStage(engine=self.erp_engine, ledger=self.ledger, serde=self.serde, dead_letters=dead_letters)
+        return SinkStage(engine=self.erp_engine, ledger=self.ledger, serde=self.serde, dead_letters=self.dead_letters)
 
     def close(self) -> None:
         for publisher in self._closers:

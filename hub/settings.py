@@ -7,6 +7,7 @@ tenants are *not* settings: they live in the validated partners file (:mod:`hub.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -54,6 +55,11 @@ class HubSettings(BaseSettings):
             "unset = UBL invoices are translated without the official rules and say so in their warnings."
         ),
     )
+
+    price_list_reject_ratio: Decimal = Field(
+        Decimal("0.001"), ge=0, le=1, description="A price list with more failed lines than this share is rejected."
+    )
+    catalog_batch_size: int = Field(5000, gt=0, description="Price records per catalog write (bulk path).")
 
     max_document_bytes: int = Field(512 * MiB, gt=0, description="Larger deliveries are refused.")
     max_xml_bytes: int = Field(64 * MiB, gt=0, description="Larger XML documents are refused by the parser.")

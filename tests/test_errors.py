@@ -32,9 +32,15 @@ def test_no_error_class_is_defined_outside_hub_errors() -> None:
         if path.name == "errors.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ClassDef) and any(_is_error_base(b) for b in node.bases):
+            if isinstance(node, ast.ClassDef) and any(_is_error_base(b) for b in node.bases) and not _allowed(node):
                 offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno} {node.name}")
     assert offenders == []
+
+
+def _allowed(node: ast.ClassDef) -> bool:
+    """Module-internal signals, and OS errors a protocol library maps to its wire status (see hub.errors)."""
+    names = {b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else "" for b in node.bases}
+    return bool(names & {"LocalSignal", "PermissionError", "FileNotFoundError", "OSError"})
 
 
 def _is_error_base(base: ast.expr) -> bool:

@@ -11,6 +11,7 @@ from hub.db.engine import make_engine
 from hub.db.migrate import upgrade
 from hub.intake.migrations import STATE_MIGRATIONS
 from hub.intake.tables import metadata as state_metadata
+from hub.sinks.catalog.tables import metadata as catalog_metadata
 from hub.sinks.erp.migrations import ERP_MIGRATIONS
 from hub.sinks.erp.tables import metadata as erp_metadata
 
@@ -29,7 +30,7 @@ def test_migrations_build_the_current_schema_and_are_idempotent(
     assert upgrade(engine, "erp", ERP_MIGRATIONS) == [m.version for m in ERP_MIGRATIONS]
     assert upgrade(engine, "erp", ERP_MIGRATIONS) == []
     inspector = inspect(engine)
-    for metadata in (state_metadata, erp_metadata):
+    for metadata in (state_metadata, erp_metadata, catalog_metadata):
         for table, columns in _columns(metadata).items():
             assert {c["name"] for c in inspector.get_columns(table)} == columns, table
     engine.dispose()

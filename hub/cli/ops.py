@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -92,15 +93,30 @@ def import_file(
         str | None, typer.Option(help="Tenant that forwarded or self-imports it; scopes the document to that tenant.")
     ] = None,
     format: Annotated[str | None, typer.Option("--format", help="Force a translator by name.")] = None,
+    mapping: Annotated[
+        str | None, typer.Option(help="Column mapping (partners file) for a CSV/XLSX list: self-import.")
+    ] = None,
+    valid_from: Annotated[
+        str | None, typer.Option(help="First day (YYYY-MM-DD) for lists and letters that carry no date.")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="price_list | discount_letter | net_prices, when the file cannot tell.")
+    ] = None,
 ) -> None:
     """Take FILE into the hub exactly as a connector would: archive, ledger, publish, wait for the broker ack.
 
-    Needs a broker: a running `hub up`, or HUB_BOOTSTRAP_SERVERS.
+    --tenant scopes the document to one contractor (a forwarded price list or discount letter, or a
+    self-import with --mapping). Needs a broker: a running `hub up`, or HUB_BOOTSTRAP_SERVERS.
     """
     obj: Ctx = ctx.obj
     runtime = obj.runtime(bootstrap_servers=resolve_bootstrap(obj.settings))  # fail before any side effect
     runtime.migrate()
-    delivery = Delivery(partner_id=partner, channel="upload", filename=file.name, tenant_id=tenant, format_hint=format)
+    options = _options(mapping, valid_from, kind)
+    if mapping and format is None:
+        format = "mapped-xlsx" if file.suffix.lower() in (".xlsx", ".xlsm") else "mapped-csv"
+    delivery = Delivery(
+        partner_id=partner, channel="upload", filename=file.name, tenant_id=tenant, format_hint=format, options=options
+    )
     try:
         with file.open("rb") as handle:
             result = runtime.intake().take(handle, delivery)
@@ -111,6 +127,16 @@ def import_file(
         typer.echo(f"duplicate: {file.name} was already taken as document {result.document_id}; not published again")
     else:
         typer.echo(f"accepted: {file.name} → document {result.document_id} ({result.topic} offset {result.offset})")
+
+
+def _options(mapping: str | None, valid_from: str | None, kind: str | None) -> dict[str, str]:
+    if valid_from:
+        try:
+            date.fromisoformat(valid_from)
+        except ValueError:
+            raise typer.BadParameter(f"--valid-from {valid_from!r} is not a date YYYY-MM-DD") from None
+    pairs = {"mapping": mapping, "valid_from": valid_from, "kind": kind}
+    return {k: v for k, v in pairs.items() if v}
 
 
 @topics_app.command("apply")

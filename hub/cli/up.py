@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Annotated
@@ -18,6 +19,7 @@ from hub.connectors.sftp import SftpPoller
 from hub.kafka.consumer import ConsumedRecord
 from hub.kafka.embedded import EmbeddedBroker
 from hub.kafka.topics import apply_topics, load_topic_specs
+from hub.pipeline.catalog import run_catalog
 from hub.runtime import Runtime, announce_broker, resolve_bootstrap, withdraw_broker
 from hub.settings import HubSettings
 from hub.streams.app import ROLES, create_app, run_worker
@@ -40,7 +42,7 @@ def up(ctx: typer.Context) -> None:
         _prepare(runtime, bootstrap, republish_all=embedded)
         stop = threading.Event()
         pollers = _pollers(runtime)
-        threads = _start_pollers(pollers, stop)
+        threads = [*_start_pollers(pollers, stop), _start_catalog(runtime, bootstrap, stop)]
         stack.callback(_stop_pollers, stop, threads)
         _banner(settings, bootstrap, embedded, pollers)
         code = _run_agents(runtime, bootstrap, list(ROLES), runtime.settings.app_id)
@@ -49,7 +51,7 @@ def up(ctx: typer.Context) -> None:
 
 def run(
     ctx: typer.Context,
-    role: Annotated[str, typer.Argument(help=f"One of: {', '.join((*ROLES, 'connectors'))}.")],
+    role: Annotated[str, typer.Argument(help=f"One of: {', '.join((*ROLES, 'sink-catalog', 'connectors'))}.")],
 ) -> None:
     """Run one role against an existing broker (HUB_BOOTSTRAP_SERVERS or a running `hub up`).
 
@@ -63,6 +65,9 @@ def run(
     try:
         if role == "connectors":
             _run_connectors(runtime)
+            return
+        if role == "sink-catalog":
+            _run_until_interrupted([_start_catalog(runtime, bootstrap, threading.Event())])
             return
         if role not in ROLES:
             raise typer.BadParameter(f"unknown role {role!r}; choose from {', '.join((*ROLES, 'connectors'))}")
@@ -138,6 +143,22 @@ def _stop_pollers(stop: threading.Event, threads: list[threading.Thread]) -> Non
     stop.set()
     for thread in threads:
         thread.join(timeout=10)
+
+
+def _start_catalog(runtime: Runtime, bootstrap: str, stop: threading.Event) -> threading.Thread:
+    """The catalog sink: a batched consumer in its own thread (not a faust agent; see hub.pipeline.catalog)."""
+    stage, consumer = runtime.catalog_stage(), runtime.catalog_consumer(bootstrap)
+    thread = threading.Thread(target=run_catalog, args=(stage, consumer, stop), name="sink-catalog", daemon=True)
+    thread.start()
+    return thread
+
+
+def _run_until_interrupted(threads: list[threading.Thread]) -> None:
+    try:
+        while any(t.is_alive() for t in threads):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
 
 
 def _run_connectors(runtime: Runtime) -> None:

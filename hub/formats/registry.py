@@ -14,8 +14,13 @@ from collections.abc import Iterable, Sequence
 from hub.errors import UnknownFormatError
 from hub.formats.base import Sniffed, TranslationContext, Translator
 from hub.formats.edifact_invoic import EdifactInvoicTranslator
+from hub.formats.edifact_pricat import EdifactPricatTranslator
+from hub.formats.mapped import MappedCsvTranslator, MappedXlsxTranslator
+from hub.formats.nelfo_discounts import NelfoDiscountTranslator
+from hub.formats.nelfo_prices import NelfoPriceListTranslator
 from hub.formats.peppol_bis3 import UBL_CREDIT_NOTE_ROOT, UBL_INVOICE_ROOT, PeppolBis3Translator
 from hub.formats.sniff import HEAD_SIZE, sniff
+from hub.formats.storel import StorelDiscountTranslator, StorelNetPriceTranslator, StorelPriceListTranslator
 from hub.formats.svefaktura import SvefakturaTranslator
 from hub.formats.xmlsafe import refuse_hostile_prolog
 
@@ -23,6 +28,14 @@ TRANSLATORS: tuple[Translator, ...] = (
     PeppolBis3Translator(),
     SvefakturaTranslator(),
     EdifactInvoicTranslator(),
+    EdifactPricatTranslator(),
+    NelfoPriceListTranslator(),
+    NelfoDiscountTranslator(),
+    StorelPriceListTranslator(),
+    StorelDiscountTranslator(),
+    StorelNetPriceTranslator(),
+    MappedCsvTranslator(),
+    MappedXlsxTranslator(),
 )
 
 # Sniffs that stand for every kind of document the hub meets; no two translators may tie on one.
@@ -39,6 +52,7 @@ PROBES: tuple[Sniffed, ...] = (
     Sniffed("xml", root="{urn:sfti:documents:BasicInvoice:1:0}Invoice"),
     Sniffed("xml", root="{urn:sfti:documents:ObjectEnvelope:1:0}ObjectEnvelope"),
     Sniffed("edifact", head=b"UNA:+.? 'UNB+UNOC:3+S+R+260101:1200+1'UNH+1+INVOIC:D:96A:UN:EAN008'"),
+    Sniffed("edifact", head=b"UNA:+.? 'UNB+UNOC:3+S+R+260101:1200+1'UNH+1+PRICAT:D:96A:UN:EAN008'"),
     Sniffed("xml", root="{urn:oasis:names:specification:ubl:schema:xsd:DespatchAdvice-2}DespatchAdvice"),
     Sniffed("xml", root="{urn:oasis:names:specification:ubl:schema:xsd:OrderResponse-2}OrderResponse"),
     Sniffed("edifact"),

@@ -48,6 +48,7 @@ class LedgerEntry:
     deliveries: int = 1
     published_at: datetime | None = None
     acknowledged_at: datetime | None = None
+    options: str | None = None  # JSON object of import options
 
     @property
     def tenant_id(self) -> str | None:
@@ -226,6 +227,7 @@ def _row(entry: LedgerEntry) -> dict[str, Any]:
         "content_type": entry.content_type,
         "format_hint": entry.format_hint,
         "deliveries": entry.deliveries,
+        "options": entry.options,
     }
 
 

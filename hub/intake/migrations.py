@@ -13,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from hub.db.migrate import Migration
@@ -86,4 +87,11 @@ def _v1(conn: Connection) -> None:
     meta.create_all(conn)
 
 
-STATE_MIGRATIONS = [Migration(1, "intake ledger, events, dead letters", _v1)]
+def _v2(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE hub_intake ADD COLUMN options TEXT"))
+
+
+STATE_MIGRATIONS = [
+    Migration(1, "intake ledger, events, dead letters", _v1),
+    Migration(2, "import options on intake (mapping, valid_from, kind)", _v2),
+]

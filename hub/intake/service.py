@@ -9,6 +9,7 @@ but never acknowledged (crash, broker down) is published again under its origina
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
@@ -41,6 +42,7 @@ class Delivery:
     content_type: str | None = None
     tenant_id: str | None = None
     format_hint: str | None = None
+    options: dict[str, str] = field(default_factory=dict)  # import options: mapping, valid_from, kind
     received_at: datetime = field(default_factory=utcnow)
 
 
@@ -157,6 +159,7 @@ class IntakeService:
             filename=delivery.filename,
             content_type=delivery.content_type,
             format_hint=delivery.format_hint,
+            options=json.dumps(delivery.options, sort_keys=True) if delivery.options else None,
         )
 
     def _raw_document(self, entry: LedgerEntry) -> RawDocument:
@@ -177,4 +180,5 @@ class IntakeService:
             content_type=entry.content_type,
             format_hint=entry.format_hint,
             inline_content=inline,
+            options=json.loads(entry.options) if entry.options else {},
         )

@@ -21,6 +21,7 @@ intake = Table(
     Column("filename", String(500)),
     Column("content_type", String(200)),
     Column("format_hint", String(100)),
+    Column("options", Text, doc="JSON object of import options (mapping, valid_from, kind)"),
     Column("archive_uri", String(200), nullable=False),
     Column("state", String(20), nullable=False),
     Column("raw_topic", String(200)),

@@ -85,3 +85,39 @@ def read_records(
                 return
     finally:
         consumer.close()
+
+
+class BatchConsumer:
+    """Batched consumption for bulk stages: ``consume(num_messages=…)``, commit only after processing."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topics: Sequence[str],
+        *,
+        group_id: str,
+        session_timeout_s: float = 10.0,
+    ) -> None:
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "group.id": group_id,
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+                "session.timeout.ms": int(session_timeout_s * 1000),
+                "heartbeat.interval.ms": max(500, int(session_timeout_s * 1000 / 4)),
+                "max.poll.interval.ms": 600_000,  # a large merge may take minutes
+                "logger": LIBRDKAFKA_LOG,
+            }
+        )
+        self._consumer.subscribe(list(topics))
+
+    def poll_batch(self, max_records: int = 5000, timeout_s: float = 1.0) -> list[ConsumedRecord]:
+        messages = self._consumer.consume(num_messages=max_records, timeout=timeout_s)
+        return [to_record(m) for m in messages if m.error() is None]
+
+    def commit(self) -> None:
+        self._consumer.commit(asynchronous=False)
+
+    def close(self) -> None:
+        self._consumer.close()

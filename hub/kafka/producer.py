@@ -43,6 +43,38 @@ def delivered(msg: Message) -> Delivered:
     return Delivered(topic, partition, offset)
 
 
+class DeliveryTracker:
+    """Counts outstanding deliveries of a stream of records without a future per record (bulk path)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.pending = 0
+        self.delivered = 0
+        self.error: str | None = None
+
+    def sent(self) -> None:
+        with self._cond:
+            self.pending += 1
+
+    def done(self, err: KafkaError | None, _msg: Message) -> None:
+        with self._cond:
+            self.pending -= 1
+            if err is None:
+                self.delivered += 1
+            elif self.error is None:
+                self.error = err.str()
+            self._cond.notify_all()
+
+    def wait(self, timeout_s: float) -> int:
+        """Block until every record is acknowledged; raise BrokerUnavailableError on any failure or timeout."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.pending == 0 or self.error is not None, timeout_s):
+                raise BrokerUnavailableError(f"{self.pending} record(s) not acknowledged within {timeout_s:.0f}s")
+            if self.error is not None:
+                raise BrokerUnavailableError(f"broker refused a record: {self.error}")
+            return self.delivered
+
+
 class Publisher:
     """Thread-safe producer wrapper; one per process is enough."""
 
@@ -90,6 +122,19 @@ class Publisher:
 
         self._produce(topic, value, key, list(headers), on_delivery)
         return future
+
+    def publish_tracked(
+        self,
+        topic: str,
+        value: bytes | None,
+        *,
+        key: bytes | str | None,
+        headers: HeaderList,
+        tracker: DeliveryTracker,
+    ) -> None:
+        """Queue one record of a large stream; ``tracker.wait()`` later confirms them all at once."""
+        tracker.sent()
+        self._produce(topic, value, key, list(headers), tracker.done)
 
     def publish_sync(
         self, topic: str, value: bytes | None, *, key: bytes | str | None = None, headers: HeaderList = ()

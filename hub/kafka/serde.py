@@ -50,11 +50,15 @@ class AvroSerde:
             if writer is None:
                 msg = f"unknown writer schema fingerprint {payload[2:10].hex()}"
                 raise UndecodableRecordError(msg)
-            return self._read(payload[10:], writer.parsed, self.store.latest(writer.name))
+            latest = self.store.latest(writer.name)
+            if latest is writer:  # same version: no schema resolution needed (much faster on the bulk path)
+                return self._read(payload[10:], writer.parsed, None, latest)
+            return self._read(payload[10:], writer.parsed, latest.parsed, latest)
         if payload[:1] == CONFLUENT_MAGIC and len(payload) >= 5 and self._registry is not None:
             (schema_id,) = struct.unpack(">I", payload[1:5])
             writer_parsed, name = self._writer_by_id(schema_id)
-            return self._read(payload[5:], writer_parsed, self.store.latest(name))
+            latest = self.store.latest(name)
+            return self._read(payload[5:], writer_parsed, latest.parsed, latest)
         msg = "not an Avro record this hub can read (no single-object or registry header)"
         raise UndecodableRecordError(msg)
 
@@ -78,12 +82,12 @@ class AvroSerde:
         return self._by_id[schema_id]  # type: ignore[no-any-return]
 
     @staticmethod
-    def _read(body: bytes, writer: Any, reader: SchemaVersion) -> tuple[SchemaVersion, dict[str, Any]]:
+    def _read(body: bytes, writer: Any, reader: Any, version: SchemaVersion) -> tuple[SchemaVersion, dict[str, Any]]:
         try:
-            record = fastavro.schemaless_reader(io.BytesIO(body), writer, reader.parsed)
+            record = fastavro.schemaless_reader(io.BytesIO(body), writer, reader)
         except Exception as exc:  # fastavro raises many types for corrupt input
-            raise UndecodableRecordError(f"corrupt Avro body for {reader.label}: {exc}") from None
-        return reader, record  # type: ignore[return-value]
+            raise UndecodableRecordError(f"corrupt Avro body for {version.label}: {exc}") from None
+        return version, record  # type: ignore[return-value]
 
 
 def _dir_name(definition: dict[str, Any], store: SchemaStore) -> str:

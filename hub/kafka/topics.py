@@ -16,6 +16,9 @@ RAW = "hub.raw.v1"
 RAW_BULK = "hub.raw.bulk.v1"
 INVOICE = "hub.invoice.v1"
 DLQ = "hub.dlq.v1"
+PRICELIST = "hub.pricelist.v1"
+PRICE = "hub.price.v1"
+DISCOUNT = "hub.discount.v1"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,18 @@ class TopicNames:
     @property
     def dlq(self) -> str:
         return self(DLQ)
+
+    @property
+    def pricelist(self) -> str:
+        return self(PRICELIST)
+
+    @property
+    def price(self) -> str:
+        return self(PRICE)
+
+    @property
+    def discount(self) -> str:
+        return self(DISCOUNT)
 
 
 def load_topic_specs(path: Path = DEFAULT_SCHEMAS_DIR / "topics.yaml") -> list[TopicSpec]:

@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import io
 from dataclasses import dataclass, field
+from typing import Any, BinaryIO, cast
 
 import structlog
 
@@ -33,6 +34,7 @@ from hub.kafka.serde import AvroSerde
 from hub.kafka.topics import TopicNames
 from hub.partners import Partners, Wholesaler
 from hub.pipeline.deadletter import DeadLetterWriter, FailureContext
+from hub.pipeline.pricelists import PriceListStage
 from hub.pipeline.routing import check_seller, resolve_tenant
 
 log = structlog.get_logger(__name__)
@@ -140,6 +142,34 @@ def _collect(
     )
 
 
+class HashingReader(io.RawIOBase):
+    """Reads an archived file while hashing it; :meth:`verify` raises if the bytes are not the ones received."""
+
+    def __init__(self, stream: BinaryIO, expected: str, uri: str) -> None:
+        self._stream, self._expected, self._uri = stream, expected, uri
+        self._hash = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        self._hash.update(data)
+        return len(data)
+
+    def verify(self) -> None:
+        while self.read(1024 * 1024):
+            pass  # hash what the translator did not read
+        if self._hash.hexdigest() != self._expected:
+            msg = f"archived bytes of {self._uri} do not match their SHA-256; the archive is damaged"
+            raise InvalidValueError(msg)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
 class TranslateStage:
     """Wires :func:`translate_document` to the archive, the publisher, the DLQ and the ledger."""
 
@@ -154,17 +184,22 @@ class TranslateStage:
         partners: Partners,
         max_xml_bytes: int,
         validation: Validation,
+        price_lists: PriceListStage | None = None,
     ) -> None:
         self.archive, self.ledger, self.publisher, self.serde = archive, ledger, publisher, serde
         self.topics, self.partners, self.max_xml_bytes = topics, partners, max_xml_bytes
         self.validation = validation
         self.dead_letters = DeadLetterWriter(publisher, serde, topics, ledger)
+        self.price_lists = price_lists
 
     def process(self, record: ConsumedRecord) -> str:
         """Handle one raw record; returns 'translated', 'partly_translated' or 'dead_lettered'."""
         raw: RawDocument | None = None
         try:
             raw = self._decode(record)
+            streamed = self._stream_if_bulk(raw, record)
+            if streamed is not None:
+                return streamed
             result = translate_document(
                 raw,
                 self._load(raw),
@@ -185,6 +220,38 @@ class TranslateStage:
             error = InternalError(f"unexpected {type(exc).__name__}: {exc}; this is a bug, please report it")
             self.dead_letters.send(record, error, _context(raw, None))
         return "dead_lettered"
+
+    def _stream_if_bulk(self, raw: RawDocument, record: ConsumedRecord) -> str | None:
+        """Price lists and discount letters stream from the archive straight to Kafka; None for invoices."""
+        head = self._head(raw)
+        wholesaler = self.partners.wholesaler(raw.partner_id)
+        if wholesaler is None or self.price_lists is None:
+            return None
+        translator = select(sniff(head), format_hint=raw.format_hint, allowed=wholesaler.formats)
+        if translator.record_type not in ("Price", "DiscountAgreement"):
+            return None
+        context = bulk_context(raw, wholesaler, self.partners, self.max_xml_bytes)
+        with self._open(raw) as stream:
+            try:
+                items = translator.translate(cast(BinaryIO, stream), context)
+                outcome = self.price_lists.deliver(raw, record, translator.id, items)
+            except DocumentError as exc:
+                exc.translator = str(translator.id)
+                raise
+            stream.verify()
+        return outcome
+
+    def _head(self, raw: RawDocument) -> bytes:
+        if raw.inline_content is not None:
+            return raw.inline_content[:HEAD_SIZE]
+        with self.archive.open(raw.archive_uri) as handle:
+            return handle.read(HEAD_SIZE)
+
+    def _open(self, raw: RawDocument) -> HashingReader:
+        source: BinaryIO = (
+            io.BytesIO(raw.inline_content) if raw.inline_content is not None else self.archive.open(raw.archive_uri)
+        )
+        return HashingReader(source, raw.sha256, raw.archive_uri)
 
     def _decode(self, record: ConsumedRecord) -> RawDocument:
         if record.value is None:
@@ -249,6 +316,22 @@ class TranslateStage:
                 )
             )
         return produced
+
+
+def bulk_context(
+    raw: RawDocument, wholesaler: Wholesaler, partners: Partners, max_xml_bytes: int
+) -> TranslationContext:
+    """Context for a price list or discount letter: import options and the named column mapping."""
+    options = dict(raw.options)
+    mapping = None
+    if "mapping" in options:
+        mapping = partners.mapping(options["mapping"], owners=(wholesaler.id, raw.tenant_id))
+        if mapping is None:
+            msg = f"no column mapping named {options['mapping']!r} for {wholesaler.id!r} or tenant {raw.tenant_id!r}"
+            raise InvalidValueError(msg, location="options.mapping")
+    return TranslationContext(
+        raw.partner_id, raw.tenant_id, raw.filename, max_xml_bytes, options=options, mapping=mapping
+    )
 
 
 def _with_archive_uris(invoice: SupplierInvoice, uris: dict[str, str]) -> SupplierInvoice:

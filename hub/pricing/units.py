@@ -42,7 +42,8 @@ _CODES: dict[str, UnitInfo] = {
 
 # The texts wholesalers write (Swedish, Norwegian, Finnish, Danish and common abbreviations), upper case.
 _TEXTS: dict[str, str] = {
-    "ST": "EA", "STK": "EA", "STY": "EA", "STYCK": "EA", "STYKK": "EA", "STK.": "EA", "PCS": "EA", "PC": "EA",
+    "PCE": "EA", "NAR": "EA", "ST": "EA", "STK": "EA", "STY": "EA", "STYCK": "EA", "STYKK": "EA", "STK.": "EA",
+    "PCS": "EA", "PC": "EA",
     "KPL": "EA", "KAPPALE": "EA", "PAR": "PR", "M": "MTR", "METER": "MTR", "METRE": "MTR", "MTR.": "MTR",
     "LM": "MTR", "M2": "MTK", "KVM": "MTK", "M3": "MTQ", "KG": "KGM", "KILO": "KGM", "G": "GRM", "L": "LTR",
     "LITER": "LTR", "LITRE": "LTR", "RULLE": "RO", "RULL": "RO", "RLE": "RO", "FP": "PK", "PAKKE": "PK",
