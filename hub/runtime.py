@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from hub.archive import LocalArchive
 from hub.canonical.schemas import SchemaStore
+from hub.connectors.as2.migrations import AS2_MIGRATIONS
 from hub.db.engine import make_engine
 from hub.db.migrate import upgrade
 from hub.errors import BrokerUnavailableError
@@ -108,6 +109,7 @@ class Runtime:
 
     def migrate(self) -> None:
         upgrade(self.state_engine, "state", STATE_MIGRATIONS)
+        upgrade(self.state_engine, "as2", AS2_MIGRATIONS)
         upgrade(self.erp_engine, "erp", ERP_MIGRATIONS)
 
     def intake(self) -> IntakeService:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from hub.cli import erp, ops, pricing, up
+from hub.cli import erp, ops, partners, pricing, up
 from hub.cli.context import Ctx
 from hub.errors import DocumentError, HubError
 from hub.logs import configure_logging
@@ -36,6 +36,7 @@ app.add_typer(ops.config_app, name="config")
 app.add_typer(ops.db_app, name="db")
 app.add_typer(ops.schemas_app, name="schemas")
 app.add_typer(pricing.pricelist_app, name="pricelist")
+app.add_typer(partners.app, name="partners")
 app.command("price")(pricing.price)
 app.command("up")(up.up)
 app.command("run")(up.run)

@@ -44,7 +44,8 @@ def up(ctx: typer.Context) -> None:
         pollers = _pollers(runtime)
         threads = [*_start_pollers(pollers, stop), _start_catalog(runtime, bootstrap, stop)]
         stack.callback(_stop_pollers, stop, threads)
-        _banner(settings, bootstrap, embedded, pollers)
+        as2 = _start_as2(runtime, stack)
+        _banner(settings, bootstrap, embedded, pollers, as2)
         code = _run_agents(runtime, bootstrap, list(ROLES), runtime.settings.app_id)
     raise typer.Exit(code)
 
@@ -173,7 +174,21 @@ def _run_connectors(runtime: Runtime) -> None:
         _stop_pollers(stop, threads)
 
 
-def _banner(settings: HubSettings, bootstrap: str, embedded: bool, pollers: list[Poller]) -> None:
+def _start_as2(runtime: Runtime, stack: ExitStack) -> str | None:
+    """The AS2 receiver when the partners file has an ``as2_station``; returns its URL."""
+    if runtime.partners.data.as2_station is None:
+        return None
+    from hub.connectors.as2.server import As2Service  # needs the as2 extra only when AS2 is configured
+
+    service = As2Service.from_runtime(runtime)
+    if service is None:
+        return None
+    service.start()
+    stack.callback(service.stop)
+    return str(service.url)
+
+
+def _banner(settings: HubSettings, bootstrap: str, embedded: bool, pollers: list[Poller], as2: str | None) -> None:
     console = Console(stderr=True)
     console.print("[bold]grossisthub is up[/bold] — Ctrl-C stops it")
     console.print(f"  broker       {bootstrap}" + (" (bundled Tansu, in memory)" if embedded else ""))
@@ -182,4 +197,6 @@ def _banner(settings: HubSettings, bootstrap: str, embedded: bool, pollers: list
     console.print(f"  drop folder  {settings.drop_path}/<wholesaler-id>/")
     for poller in pollers[1:]:
         console.print(f"  poller       {poller.name}")
+    if as2:
+        console.print(f"  AS2 receiver {as2}")
     console.print("  see results  hub erp invoices")

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from hub.canonical.codec import to_avro
+from hub.canonical.invoice import Party
 from hub.canonical.pricelist import DiscountAgreement, LineProblem, Price, PriceListVersion
 from hub.canonical.raw import RawDocument
 from hub.errors import DocumentError, LinesSkippedError, ListRejectedError, UnknownBuyerError
@@ -29,6 +30,7 @@ from hub.kafka.serde import AvroSerde
 from hub.kafka.topics import TopicNames
 from hub.partners import BuyerIdentity, Partners
 from hub.pipeline.deadletter import DeadLetterWriter, FailureContext
+from hub.pipeline.routing import check_seller
 
 log = structlog.get_logger(__name__)
 MAX_REPORT = 100
@@ -94,6 +96,7 @@ class _Run:
 
     # -- versions and prices -------------------------------------------------------------------------
     def _announce(self, header: PriceListVersion) -> None:
+        self._check_seller(header.seller_id)
         scope = self._scope(header)
         index = len(self.events) + len(self.outcomes)
         version = replace(
@@ -180,6 +183,13 @@ class _Run:
         self.outcomes.append("AGREEMENT")
 
     # -- scope and tenants ---------------------------------------------------------------------------
+    def _check_seller(self, seller_id: str | None) -> None:
+        """DESIGN §9.2: the file's own seller must be the delivering wholesaler (when both can be compared)."""
+        wholesaler = self.s.partners.wholesaler(self.raw.partner_id)
+        if seller_id and wholesaler is not None:
+            digits = "".join(c for c in seller_id if c.isdigit()) or None
+            check_seller(Party(name=seller_id, org_number=digits, vat_number=seller_id), wholesaler)
+
     def _scope(self, header: PriceListVersion) -> str:
         if self.raw.tenant_id:
             return self.raw.tenant_id

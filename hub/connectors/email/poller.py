@@ -49,6 +49,9 @@ class RawMail(MailMessage):
 
 def mailbox_pollers(partners: Partners, intake: IntakeService, *, max_document_bytes: int) -> list[MailboxPoller]:
     """One poller per ``mailboxes`` entry of the partners file (ConfigError on a bad reference)."""
+    ids = [mailbox.id for mailbox in partners.data.mailboxes]
+    if len(ids) != len(set(ids)):
+        raise ConfigError(f"mailboxes: ids must be unique (they are part of transport ids): {', '.join(ids)}")
     index = SenderIndex(partners)
     return [
         MailboxPoller(mailbox, partners, intake, max_document_bytes=max_document_bytes, index=index)

@@ -121,7 +121,7 @@ class ReadHandle(paramiko.SFTPHandle):
 
     def __init__(self, path: Path) -> None:
         super().__init__(os.O_RDONLY)
-        self.readfile = path.open("rb")
+        self.readfile = os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")  # never through a symlink
 
     def stat(self) -> paramiko.SFTPAttributes | int:
         return paramiko.SFTPAttributes.from_stat(os.fstat(self.readfile.fileno()))
