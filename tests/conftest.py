@@ -76,7 +76,17 @@ def unique() -> str:
     return uuid.uuid4().hex[:8]
 
 
-SERVICE_FIXTURES = {"bootstrap_servers", "postgres_url", "postgres_admin_url", "sftp_server", "sftp_inbox"}
+SERVICE_FIXTURES = {
+    "bootstrap_servers",
+    "postgres_url",
+    "postgres_admin_url",
+    "sftp_server",
+    "sftp_inbox",
+    "mail_server",
+    "mail_account",
+    "mailhub",
+    "hosted",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -45,7 +45,8 @@ def up(ctx: typer.Context) -> None:
         threads = [*_start_pollers(pollers, stop), _start_catalog(runtime, bootstrap, stop)]
         stack.callback(_stop_pollers, stop, threads)
         as2 = _start_as2(runtime, stack)
-        _banner(settings, bootstrap, embedded, pollers, as2)
+        inbox = _start_inbox(runtime, stack)
+        _banner(settings, bootstrap, embedded, pollers, as2, inbox)
         code = _run_agents(runtime, bootstrap, list(ROLES), runtime.settings.app_id)
     raise typer.Exit(code)
 
@@ -130,6 +131,10 @@ def _pollers(runtime: Runtime) -> list[Poller]:
         DropFolder(s.drop_path, intake, runtime.partners, min_age_s=s.drop_min_age_s, interval_s=s.drop_poll_interval_s)
     ]
     pollers += [SftpPoller(w, intake) for w in runtime.partners.wholesalers if w.sftp]
+    if runtime.partners.data.mailboxes:
+        from hub.connectors.email.poller import mailbox_pollers  # needs the email extra only when configured
+
+        pollers += mailbox_pollers(runtime.partners, intake, max_document_bytes=s.max_document_bytes)
     return pollers
 
 
@@ -188,7 +193,25 @@ def _start_as2(runtime: Runtime, stack: ExitStack) -> str | None:
     return str(service.url)
 
 
-def _banner(settings: HubSettings, bootstrap: str, embedded: bool, pollers: list[Poller], as2: str | None) -> None:
+def _start_inbox(runtime: Runtime, stack: ExitStack) -> str | None:
+    """The hosted SFTP inbox when the partners file has ``sftp_inbox``; returns host:port."""
+    from hub.connectors.inbox.server import HostedInbox
+
+    s = runtime.settings
+    inbox = HostedInbox.from_partners(
+        runtime.partners, runtime.intake(), data_dir=s.data_dir, max_document_bytes=s.max_document_bytes
+    )
+    if inbox is None:
+        return None
+    inbox.start()  # in this thread: a ConfigError (address in use, unreadable host key) stops hub up
+    stack.callback(inbox.close)
+    host, port = inbox.address
+    return f"{host}:{port}"
+
+
+def _banner(
+    settings: HubSettings, bootstrap: str, embedded: bool, pollers: list[Poller], as2: str | None, inbox: str | None
+) -> None:
     console = Console(stderr=True)
     console.print("[bold]grossisthub is up[/bold] — Ctrl-C stops it")
     console.print(f"  broker       {bootstrap}" + (" (bundled Tansu, in memory)" if embedded else ""))
@@ -199,4 +222,6 @@ def _banner(settings: HubSettings, bootstrap: str, embedded: bool, pollers: list
         console.print(f"  poller       {poller.name}")
     if as2:
         console.print(f"  AS2 receiver {as2}")
+    if inbox:
+        console.print(f"  SFTP inbox   {inbox}")
     console.print("  see results  hub erp invoices")

@@ -20,7 +20,6 @@ callers (:class:`hub.kafka.serde.AvroSerde`) fall back to fastavro until this mo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -99,13 +98,15 @@ _STOCKED: dict[bool | None, bytes] = {None: _NULL, False: b"\x02\x00", True: b"\
 
 # --- decimals ------------------------------------------------------------------------------------------
 
+_POW10 = tuple(10**k for k in range(SCALE + 1))
+
 
 def unscaled(value: Decimal) -> int:
     """The unscaled integer at scale 10, with fastavro's checks (``ValueError`` where fastavro raises one)."""
     text = str(value)
     whole, _, places = text.partition(".")
-    if len(text) <= PRECISION and len(places) <= SCALE and "E" not in text and text[-1].isdigit():
-        return int(whole + places + "0" * (SCALE - len(places)))
+    if len(places) <= SCALE and len(text) <= PRECISION and "E" not in text and text[-1].isdigit():
+        return int(whole + places) * _POW10[SCALE - len(places)]  # plain notation: the common case
     sign, digits, exponent = value.as_tuple()
     if not isinstance(exponent, int):
         raise ValueError(f"decimal {value} is not a finite number")
@@ -117,10 +118,13 @@ def unscaled(value: Decimal) -> int:
     return -magnitude if sign else magnitude
 
 
-def decimal_bytes(value: Decimal) -> bytes:
-    """The Avro ``bytes`` of a decimal: two's complement, big-endian, sized from the magnitude like fastavro."""
+def decimal_piece(value: Decimal) -> bytes:
+    """Length and bytes of a decimal: two's complement, big-endian, sized from the magnitude like fastavro."""
     number = unscaled(value)
-    return number.to_bytes((abs(number).bit_length() + 8) // 8, "big", signed=True)
+    size = (abs(number).bit_length() + 8) >> 3
+    if number >= 0:  # the length (one byte: size < 64) and the value as one unsigned integer
+        return (size << 1 << (size << 3) | number).to_bytes(size + 1, "big")
+    return _LEN[size] + number.to_bytes(size, "big", signed=True)
 
 
 # --- encoder -------------------------------------------------------------------------------------------
@@ -133,26 +137,18 @@ class PriceEncoder:
         """``header`` (e.g. the single-object marker and fingerprint) is written before every body."""
         self.prefix = header + _string(version_id) + _string(wholesaler_id) + _string(scope)
         self.prefix += _long(valid_from.toordinal() - EPOCH_ORDINAL)
-        self._decimals: dict[str, bytes] = {}
-        self._opt_decimals: dict[str, bytes] = {"None": _NULL}
-        self._words: dict[str | None, bytes] = {None: _NULL}
-        self._texts: dict[str, bytes] = {}
-        self._dates: dict[date | None, bytes] = {None: _NULL}
+        self._decimals: dict[str, bytes] = {}  # str(decimal) -> length and bytes
+        self._optional: dict[str, bytes] = {"None": _NULL}  # str(decimal or None) -> union branch, length, bytes
+        self._words: dict[str | None, bytes] = {None: _NULL}  # repeating optional strings -> branch and string
+        self._dates: dict[date | None, bytes] = {None: _NULL}  # optional dates -> union branch and days
+        self._entries: dict[tuple[str, str], bytes] = {}  # extra entries -> key and value
 
     def encode(self, p: Price) -> bytes:
-        """The Avro body of ``p`` (after ``header``); ``ValueError`` for what fastavro would refuse too."""
+        """The Avro body of ``p`` (after ``header``); ``ValueError`` where fastavro would refuse it too."""
+        dec, opt, words = self._decimals, self._optional, self._words
         try:
-            return self._encode(p)
-        except IndexError:  # a string of 8 KiB or more: outside the length table
-            return self._encode_long(p)
-        except (KeyError, AttributeError, TypeError) as exc:
-            raise ValueError(f"price line {p.line} does not fit the Price schema: {exc!r}") from None
-
-    def _encode(self, p: Price) -> bytes:
-        dec, odec, words = self._decimals, self._opt_decimals, self._words
-        z = (p.line << 1) ^ (p.line >> 63)
-        return b"".join(
-            (
+            z = (p.line << 1) ^ (p.line >> 63)
+            return b"".join((
                 self.prefix,
                 _LEN[len(a := p.article_number.encode())],
                 a,
@@ -171,70 +167,97 @@ class PriceEncoder:
                 words.get(p.unit) or self._word(p.unit),
                 words.get(p.unit_code) or self._word(p.unit_code),
                 words.get(p.discount_group) or self._word(p.discount_group),
-                odec.get(str(p.discount_percent)) or self._opt_decimal(p.discount_percent),
+                opt.get(str(p.discount_percent)) or self._optional_decimal(p.discount_percent),
                 words.get(p.raw_status) or self._word(p.raw_status),
                 words.get(p.brand) or self._word(p.brand),
                 _NULL if (s := p.manufacturer_article) is None else _OPT_LEN[len(m := s.encode())],
                 b"" if s is None else m,
                 _STOCKED[p.stocked],
-                odec.get(str(p.pack_size)) or self._opt_decimal(p.pack_size),
+                opt.get(str(p.pack_size)) or self._optional_decimal(p.pack_size),
                 self._dates.get(p.price_date) or self._date(p.price_date),
                 self._alternatives(p.alternatives) if p.alternatives else _NULL,
                 self._extra(p.extra) if p.extra else _NULL,
-            )
-        )
+            ))
+        except IndexError:  # a string of 8 KiB or more: beyond the length table
+            return self._encode_any(p)
+        except (KeyError, AttributeError, TypeError) as exc:
+            raise ValueError(f"price (line {p.line}) does not fit the Price schema: {exc!r}") from None
+
+    def _encode_any(self, p: Price) -> bytes:
+        """What :meth:`encode` writes, without its tables' limits (for strings of 8 KiB and more)."""
+        return b"".join((
+            self.prefix,
+            _string(p.article_number),
+            _NUMBER_TYPE[p.number_type],
+            *map(decimal_piece, (p.list_price, p.price_quantity, p.unit_list_price)),
+            _PRICE_STATUS[p.price_type][p.status],
+            _long(p.line),
+            *map(_optional_string, (p.gtin, p.description, p.description_2, p.unit, p.unit_code, p.discount_group)),
+            _optional_decimal(p.discount_percent),
+            *map(_optional_string, (p.raw_status, p.brand, p.manufacturer_article)),
+            _STOCKED[p.stocked],
+            _optional_decimal(p.pack_size),
+            _optional_date(p.price_date),
+            self._alternatives(p.alternatives) if p.alternatives else _NULL,
+            self._extra(p.extra) if p.extra else _NULL,
+        ))
+
+    # cache misses: compute, remember (a full cache is emptied first), return
 
     def _decimal(self, value: Decimal) -> bytes:
-        data = decimal_bytes(value)
-        piece = _LEN[len(data)] + data
-        _remember(self._decimals, str(value), piece)
-        return piece
+        return _remember(self._decimals, str(value), decimal_piece(value))
 
-    def _opt_decimal(self, value: Decimal | None) -> bytes:
-        piece = _NULL if value is None else b"\x02" + self._decimal(value)
-        _remember(self._opt_decimals, str(value), piece, {"None": _NULL})
-        return piece
+    def _optional_decimal(self, value: Decimal | None) -> bytes:
+        return _remember(self._optional, str(value), _optional_decimal(value))
 
     def _word(self, text: str | None) -> bytes:
-        piece = _NULL if text is None else b"\x02" + _string(text)
-        _remember(self._words, text, piece, {None: _NULL})
-        return piece
-
-    def _text(self, text: str) -> bytes:
-        piece = self._texts.get(text)
-        if piece is None:
-            piece = _string(text)
-            _remember(self._texts, text, piece)
-        return piece
+        return _remember(self._words, text, _optional_string(text))
 
     def _date(self, day: date | None) -> bytes:
-        piece = _NULL if day is None else b"\x02" + _long(day.toordinal() - EPOCH_ORDINAL)
-        _remember(self._dates, day, piece, {None: _NULL})
-        return piece
+        return _remember(self._dates, day, _optional_date(day))
+
+    def _entry(self, entry: tuple[str, str]) -> bytes:
+        return _remember(self._entries, entry, _string(entry[0]) + _string(entry[1]))
 
     def _alternatives(self, alternatives: tuple[Alternative, ...]) -> bytes:
+        optional = self._optional
         parts = [_long(len(alternatives))]
         for a in alternatives:
             parts += (
                 _KIND[a.kind],
                 _OPT_NUMBER_TYPE[a.number_type],
-                _NULL if a.article_number is None else b"\x02" + _string(a.article_number),
-                self._opt_decimal(a.pack_size),
+                _optional_string(a.article_number),
+                optional.get(str(a.pack_size)) or self._optional_decimal(a.pack_size),
             )
         parts.append(_NULL)
         return b"".join(parts)
 
     def _extra(self, extra: dict[str, str]) -> bytes:
+        entries = self._entries
+        if len(extra) == 1:  # the usual case
+            (entry,) = extra.items()
+            return b"".join((b"\x02", entries.get(entry) or self._entry(entry), _NULL))
         parts = [_long(len(extra))]
-        text = self._text
-        for key, value in extra.items():
-            parts += (text(key), text(value))
+        for entry in extra.items():
+            parts.append(entries.get(entry) or self._entry(entry))
         parts.append(_NULL)
         return b"".join(parts)
 
 
-def _remember(cache: dict[Any, bytes], key: Any, piece: bytes, seed: dict[Any, bytes] | None = None) -> None:
+def _remember(cache: dict[Any, bytes], key: Any, piece: bytes) -> bytes:
     if len(cache) >= CACHE_LIMIT:
         cache.clear()
-        cache.update(seed or {})
     cache[key] = piece
+    return piece
+
+
+def _optional_string(text: str | None) -> bytes:
+    return _NULL if text is None else b"\x02" + _string(text)
+
+
+def _optional_decimal(value: Decimal | None) -> bytes:
+    return _NULL if value is None else b"\x02" + decimal_piece(value)
+
+
+def _optional_date(day: date | None) -> bytes:
+    return _NULL if day is None else b"\x02" + _long(day.toordinal() - EPOCH_ORDINAL)
