@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -84,6 +85,41 @@ class TenantIdentifier(_Strict):
     wholesaler: str | None = Field(None, description="Whose customer number this is (customer_number).")
 
 
+ALL_REFERENCE_FIELDS = [
+    "CUSTOMER_ORDER", "PROJECT", "MARKING", "BUYER_REFERENCE", "ORDER", "EXTERNAL", "FREE_TEXT",
+]  # fmt: skip
+
+
+class WorkOrderPattern(_Strict):
+    """One way a work-order number is found: where to look, and a regex whose group 1 (or ``number``) is it."""
+
+    name: str = Field(min_length=1, description="Recorded on every row it matched.")
+    fields: list[str] = Field(default_factory=lambda: list(ALL_REFERENCE_FIELDS), description="Reference types.")
+    regex: str = Field(r"(?<!\d)(\d{3,10})(?!\d)", description="Group 1 (or 'number') is the work-order number.")
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            msg = f"not a valid regular expression: {exc}"
+            raise ValueError(msg) from None
+        if compiled.groups < 1:
+            msg = "the regex needs a group that captures the number, e.g. (\\d+)"
+            raise ValueError(msg)
+        return value
+
+
+class Markup(_Strict):
+    """Sales price = purchase net price × (1 + markup %); the most specific override wins."""
+
+    default_percent: Decimal = Field(Decimal(15), ge=0)
+    by_wholesaler: dict[str, Decimal] = Field(default_factory=dict)
+    by_discount_group: dict[str, Decimal] = Field(default_factory=dict, description="e.g. small parts: 25")
+    by_article: dict[str, Decimal] = Field(default_factory=dict)
+
+
 class Tenant(_Strict):
     id: str = Field(pattern=PARTNER_ID)
     name: str = Field(min_length=1)
@@ -91,6 +127,11 @@ class Tenant(_Strict):
     discount_combination: Literal["cascade", "add"] = Field(
         "cascade", description="How two discount columns combine: cascade (1-d1)(1-d2) or add (d1+d2)."
     )
+    work_order_patterns: list[WorkOrderPattern] = Field(
+        default_factory=lambda: [WorkOrderPattern(name="number-in-references")],
+        description="Ordered: the first pattern whose candidate is an open work order wins.",
+    )
+    markup: Markup = Field(default_factory=Markup)
     identifiers: list[TenantIdentifier] = Field(default_factory=list)
 
 

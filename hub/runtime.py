@@ -30,6 +30,7 @@ from hub.kafka.topics import TopicNames
 from hub.partners import Partners, load_partners
 from hub.pipeline.catalog import CatalogStage
 from hub.pipeline.deadletter import DeadLetterWriter
+from hub.pipeline.orders import OrdersStage
 from hub.pipeline.pricelists import PriceListStage
 from hub.pipeline.sink import SinkStage
 from hub.pipeline.translate import TranslateStage, Validation
@@ -164,6 +165,15 @@ class Runtime:
             [topics.price, topics.pricelist, topics.discount],
             group_id=f"{self.settings.app_id}-catalog",
             session_timeout_s=self.settings.kafka_session_timeout_s,
+        )
+
+    def orders_stage(self) -> OrdersStage:
+        return OrdersStage(
+            engine=self.erp_engine,
+            ledger=self.ledger,
+            serde=self.serde,
+            partners=self.partners,
+            dead_letters=self.dead_letters,
         )
 
     def translate_stage(self) -> TranslateStage:

@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from hub.canonical import DeadLetter, DiscountAgreement, Price, PriceListVersion, RawDocument, SupplierInvoice
+from hub.canonical import (
+    DeadLetter,
+    DiscountAgreement,
+    OrderConfirmation,
+    Price,
+    PriceListVersion,
+    RawDocument,
+    SupplierInvoice,
+)
 from hub.canonical.compat import check_pair, check_store
 from hub.canonical.schemas import SchemaStore, SchemaVersion
 
@@ -39,7 +47,8 @@ def _undocumented(schema: Any, path: str = "") -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "record", [RawDocument, SupplierInvoice, DeadLetter, PriceListVersion, Price, DiscountAgreement]
+    "record",
+    [RawDocument, SupplierInvoice, DeadLetter, PriceListVersion, Price, DiscountAgreement, OrderConfirmation],
 )
 def test_dataclasses_and_schemas_have_the_same_fields(record: type) -> None:
     schema = SchemaStore().for_record(record.TYPE).definition  # type: ignore[attr-defined]

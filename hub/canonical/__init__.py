@@ -10,6 +10,7 @@ from hub.canonical.invoice import (
     ValidationIssue,
     VatBreakdown,
 )
+from hub.canonical.orders import OrderConfirmation, OrderLine, Reference
 from hub.canonical.pricelist import (
     Alternative,
     DiscountAgreement,
@@ -32,11 +33,14 @@ __all__ = [
     "InvoiceLine",
     "LineProblem",
     "NetPrice",
+    "OrderConfirmation",
+    "OrderLine",
     "Party",
     "PrecedingInvoice",
     "Price",
     "PriceListVersion",
     "RawDocument",
+    "Reference",
     "SupplierInvoice",
     "ValidationIssue",
     "VatBreakdown",

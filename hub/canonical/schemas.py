@@ -27,6 +27,7 @@ SCHEMA_NAMES = {
     "PriceListVersion": "price_list_version",
     "Price": "price",
     "DiscountAgreement": "discount_agreement",
+    "OrderConfirmation": "order_confirmation",
 }
 
 

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from hub.cli import erp, ops, partners, pricing, up
+from hub.cli import erp, ops, orders, partners, pricing, up
 from hub.cli.context import Ctx
 from hub.errors import DocumentError, HubError
 from hub.logs import configure_logging
@@ -37,6 +37,9 @@ app.add_typer(ops.db_app, name="db")
 app.add_typer(ops.schemas_app, name="schemas")
 app.add_typer(pricing.pricelist_app, name="pricelist")
 app.add_typer(partners.app, name="partners")
+app.add_typer(orders.orders_app, name="orders")
+erp.app.add_typer(orders.workorders_app, name="workorders")
+erp.app.command("orderrows")(orders.orderrows)
 app.command("price")(pricing.price)
 app.command("up")(up.up)
 app.command("run")(up.run)

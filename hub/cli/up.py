@@ -115,6 +115,8 @@ def _run_agents(runtime: Runtime, bootstrap: str, roles: list[str], app_id: str)
         handlers["translate-bulk"] = ([topics.raw_bulk], runtime.translate_stage().process)
     if "sink-erp" in roles:
         handlers["sink-erp"] = ([topics.invoice], runtime.sink_stage().process)
+    if "sink-orders" in roles:
+        handlers["sink-orders"] = ([topics.orderconfirmation], runtime.orders_stage().process)
     app = create_app(
         app_id=app_id,
         bootstrap_servers=bootstrap,

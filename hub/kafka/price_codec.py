@@ -80,7 +80,8 @@ def _long(n: int) -> bytes:
 
 def _string(text: str) -> bytes:
     data = text.encode()
-    return long_bytes(len(data)) + data
+    size = len(data)
+    return (_LEN[size] if size < 8192 else long_bytes(size)) + data
 
 
 def _enum(symbols: tuple[str, ...]) -> dict[str, bytes]:
@@ -142,42 +143,54 @@ class PriceEncoder:
         self._words: dict[str | None, bytes] = {None: _NULL}  # repeating optional strings -> branch and string
         self._dates: dict[date | None, bytes] = {None: _NULL}  # optional dates -> union branch and days
         self._entries: dict[tuple[str, str], bytes] = {}  # extra entries -> key and value
+        self._one: Decimal | None = None  # the last price_quantity object, and its piece
+        self._one_piece = b""
+        self._pack: Decimal | None = Decimal(0)  # the last pack_size object (None is a valid one), and its piece
+        self._pack_piece = b""
 
     def encode(self, p: Price) -> bytes:
         """The Avro body of ``p`` (after ``header``); ``ValueError`` where fastavro would refuse it too."""
         dec, opt, words = self._decimals, self._optional, self._words
         try:
             z = (p.line << 1) ^ (p.line >> 63)
-            return b"".join((
-                self.prefix,
-                _LEN[len(a := p.article_number.encode())],
-                a,
-                _NUMBER_TYPE[p.number_type],
-                dec.get(str(p.list_price)) or self._decimal(p.list_price),
-                dec.get(str(p.price_quantity)) or self._decimal(p.price_quantity),
-                dec.get(str(p.unit_list_price)) or self._decimal(p.unit_list_price),
-                _PRICE_STATUS[p.price_type][p.status],
-                _VARINT[z] if z < 16384 else _long(p.line),
-                _NULL if (s := p.gtin) is None else _OPT_LEN[len(g := s.encode())],
-                b"" if s is None else g,
-                _NULL if (s := p.description) is None else _OPT_LEN[len(d := s.encode())],
-                b"" if s is None else d,
-                _NULL if (s := p.description_2) is None else _OPT_LEN[len(e := s.encode())],
-                b"" if s is None else e,
-                words.get(p.unit) or self._word(p.unit),
-                words.get(p.unit_code) or self._word(p.unit_code),
-                words.get(p.discount_group) or self._word(p.discount_group),
-                opt.get(str(p.discount_percent)) or self._optional_decimal(p.discount_percent),
-                words.get(p.raw_status) or self._word(p.raw_status),
-                words.get(p.brand) or self._word(p.brand),
-                _NULL if (s := p.manufacturer_article) is None else _OPT_LEN[len(m := s.encode())],
-                b"" if s is None else m,
-                _STOCKED[p.stocked],
-                opt.get(str(p.pack_size)) or self._optional_decimal(p.pack_size),
-                self._dates.get(p.price_date) or self._date(p.price_date),
-                self._alternatives(p.alternatives) if p.alternatives else _NULL,
-                self._extra(p.extra) if p.extra else _NULL,
-            ))
+            return b"".join(
+                (
+                    self.prefix,
+                    _LEN[len(a := p.article_number.encode())],
+                    a,
+                    _NUMBER_TYPE[p.number_type],
+                    dec.get(str(p.list_price)) or self._decimal(p.list_price),
+                    self._one_piece
+                    if p.price_quantity is self._one
+                    else dec.get(str(p.price_quantity)) or self._quantity(p),
+                    dec.get(str(p.unit_list_price)) or self._decimal(p.unit_list_price),
+                    _PRICE_STATUS[p.price_type][p.status],
+                    _VARINT[z]
+                    if z < 16384
+                    else _CONT14[z & 0x3FFF] + _VARINT[z >> 14]
+                    if z < 2097152
+                    else _long(p.line),
+                    _NULL if (s := p.gtin) is None else _OPT_LEN[len(g := s.encode())],
+                    b"" if s is None else g,
+                    _NULL if (s := p.description) is None else _OPT_LEN[len(d := s.encode())],
+                    b"" if s is None else d,
+                    _NULL if (s := p.description_2) is None else _OPT_LEN[len(e := s.encode())],
+                    b"" if s is None else e,
+                    words.get(p.unit) or self._word(p.unit),
+                    words.get(p.unit_code) or self._word(p.unit_code),
+                    words.get(p.discount_group) or self._word(p.discount_group),
+                    opt.get(str(p.discount_percent)) or self._optional_decimal(p.discount_percent),
+                    words.get(p.raw_status) or self._word(p.raw_status),
+                    words.get(p.brand) or self._word(p.brand),
+                    _NULL if (s := p.manufacturer_article) is None else _OPT_LEN[len(m := s.encode())],
+                    b"" if s is None else m,
+                    _STOCKED[p.stocked],
+                    self._pack_piece if p.pack_size is self._pack else opt.get(str(p.pack_size)) or self._pack_size(p),
+                    self._dates.get(p.price_date) or self._date(p.price_date),
+                    self._alternatives(p.alternatives) if p.alternatives else _NULL,
+                    self._extra(p.extra) if p.extra else _NULL,
+                )
+            )
         except IndexError:  # a string of 8 KiB or more: beyond the length table
             return self._encode_any(p)
         except (KeyError, AttributeError, TypeError) as exc:
@@ -185,27 +198,46 @@ class PriceEncoder:
 
     def _encode_any(self, p: Price) -> bytes:
         """What :meth:`encode` writes, without its tables' limits (for strings of 8 KiB and more)."""
-        return b"".join((
-            self.prefix,
-            _string(p.article_number),
-            _NUMBER_TYPE[p.number_type],
-            *map(decimal_piece, (p.list_price, p.price_quantity, p.unit_list_price)),
-            _PRICE_STATUS[p.price_type][p.status],
-            _long(p.line),
-            *map(_optional_string, (p.gtin, p.description, p.description_2, p.unit, p.unit_code, p.discount_group)),
-            _optional_decimal(p.discount_percent),
-            *map(_optional_string, (p.raw_status, p.brand, p.manufacturer_article)),
-            _STOCKED[p.stocked],
-            _optional_decimal(p.pack_size),
-            _optional_date(p.price_date),
-            self._alternatives(p.alternatives) if p.alternatives else _NULL,
-            self._extra(p.extra) if p.extra else _NULL,
-        ))
+        return b"".join(
+            (
+                self.prefix,
+                _string(p.article_number),
+                _NUMBER_TYPE[p.number_type],
+                *map(decimal_piece, (p.list_price, p.price_quantity, p.unit_list_price)),
+                _PRICE_STATUS[p.price_type][p.status],
+                _long(p.line),
+                *map(_optional_string, (p.gtin, p.description, p.description_2, p.unit, p.unit_code, p.discount_group)),
+                _optional_decimal(p.discount_percent),
+                *map(_optional_string, (p.raw_status, p.brand, p.manufacturer_article)),
+                _STOCKED[p.stocked],
+                _optional_decimal(p.pack_size),
+                _optional_date(p.price_date),
+                self._alternatives(p.alternatives) if p.alternatives else _NULL,
+                self._extra(p.extra) if p.extra else _NULL,
+            )
+        )
 
     # cache misses: compute, remember (a full cache is emptied first), return
 
     def _decimal(self, value: Decimal) -> bytes:
-        return _remember(self._decimals, str(value), decimal_piece(value))
+        text = str(value)
+        whole, _, places = text.partition(".")
+        if len(places) <= SCALE and len(text) <= PRECISION and "E" not in text and text[-1].isdigit():
+            number = int(whole + places) * _POW10[SCALE - len(places)]
+            if number >= 0:  # the length (one byte: at most 17 bytes) and the value as one unsigned integer
+                size = (number.bit_length() + 8) >> 3
+                return _remember(self._decimals, text, (size << 1 << (size << 3) | number).to_bytes(size + 1, "big"))
+        return _remember(self._decimals, text, decimal_piece(value))
+
+    def _quantity(self, p: Price) -> bytes:
+        """``price_quantity`` is mostly one shared object (``Decimal(1)``): remembered by identity."""
+        self._one, self._one_piece = p.price_quantity, self._decimal(p.price_quantity)
+        return self._one_piece
+
+    def _pack_size(self, p: Price) -> bytes:
+        """``pack_size`` too."""
+        self._pack, self._pack_piece = p.pack_size, self._optional_decimal(p.pack_size)
+        return self._pack_piece
 
     def _optional_decimal(self, value: Decimal | None) -> bytes:
         return _remember(self._optional, str(value), _optional_decimal(value))

@@ -19,6 +19,7 @@ DLQ = "hub.dlq.v1"
 PRICELIST = "hub.pricelist.v1"
 PRICE = "hub.price.v1"
 DISCOUNT = "hub.discount.v1"
+ORDER_CONFIRMATION = "hub.orderconfirmation.v1"
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ class TopicNames:
     @property
     def discount(self) -> str:
         return self(DISCOUNT)
+
+    @property
+    def orderconfirmation(self) -> str:
+        return self(ORDER_CONFIRMATION)
 
 
 def load_topic_specs(path: Path = DEFAULT_SCHEMAS_DIR / "topics.yaml") -> list[TopicSpec]:

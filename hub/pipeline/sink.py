@@ -42,7 +42,7 @@ class SinkStage:
         """Write one invoice event; returns the sink outcome. StoreUnavailableError propagates (retry)."""
         headers = {k: v.decode("utf-8", "replace") for k, v in record.headers.items()}
         try:
-            prov = _provenance(headers)
+            prov = provenance_of(headers)
             invoice = self._decode(record)
             outcome = self._write(invoice, prov)
         except DocumentError as exc:
@@ -97,7 +97,7 @@ class SinkStage:
             raise InvalidValueError(msg) from None
 
 
-def _provenance(headers: dict[str, str]) -> Provenance:
+def provenance_of(headers: dict[str, str]) -> Provenance:
     missing = [h for h in REQUIRED_HEADERS if not headers.get(h)]
     if missing:
         msg = f"event lacks lineage headers {', '.join(missing)}; it was not produced by the hub's translate stage"

@@ -20,6 +20,7 @@ import structlog
 from hub.archive import Archive
 from hub.canonical.codec import from_dict, to_avro
 from hub.canonical.invoice import SupplierInvoice
+from hub.canonical.orders import OrderConfirmation
 from hub.canonical.raw import RawDocument
 from hub.db.types import utcnow
 from hub.errors import DocumentError, HubError, InternalError, InvalidValueError, TransientError
@@ -45,7 +46,7 @@ class OutgoingEvent:
     topic: str
     key: str
     record_type: str
-    record: SupplierInvoice
+    record: SupplierInvoice | OrderConfirmation
     event_id: str
     index: int
     tenant_id: str
@@ -118,28 +119,38 @@ def _collect(
     if isinstance(item, FailedRecord):
         result.failures.append(item)
         return
-    if not isinstance(item, SupplierInvoice):
+    if isinstance(item, OrderConfirmation):
+        item = dataclasses.replace(item, wholesaler_id=raw.partner_id)
+        number, kind, topic = item.document_number, "order confirmation", topics.orderconfirmation
+        buyer = dataclasses.replace(item.buyer, party_ids=(*item.buyer.party_ids, *_maybe(item.customer_number)))
+    elif isinstance(item, SupplierInvoice):
+        number, kind, topic, buyer = item.invoice_number, "invoice", topics.invoice, item.buyer
+    else:
         error = InternalError(f"translator {result.translator} produced an unsupported {type(item).__name__}")
         result.failures.append(FailedRecord(error, f"record {index + 1}"))
         return
     try:
         check_seller(item.seller, wholesaler)
-        tenant_id, _how = resolve_tenant(item.buyer, raw.partner_id, partners, raw.tenant_id)
+        tenant_id, _how = resolve_tenant(buyer, raw.partner_id, partners, raw.tenant_id)
     except DocumentError as exc:
-        result.failures.append(FailedRecord(exc, f"invoice {item.invoice_number}"))
+        result.failures.append(FailedRecord(exc, f"{kind} {number}"))
         return
     result.events.append(
         OutgoingEvent(
-            topic=topics.invoice,
-            key=f"{raw.partner_id}|{item.invoice_number}",
-            record_type=SupplierInvoice.TYPE,
+            topic=topic,
+            key=f"{raw.partner_id}|{number}",
+            record_type=item.TYPE,
             record=item,
             event_id=event_id(raw.sha256, index),
             index=index,
             tenant_id=tenant_id,
-            subject=item.invoice_number,
+            subject=number,
         )
     )
+
+
+def _maybe(value: str | None) -> tuple[str, ...]:
+    return (value,) if value else ()
 
 
 class HashingReader(io.RawIOBase):
@@ -296,7 +307,7 @@ class TranslateStage:
     ) -> list[EventRecord]:
         futures = []
         for ev in result.events:
-            record = _with_archive_uris(ev.record, uris)
+            record = _with_archive_uris(ev.record, uris) if isinstance(ev.record, SupplierInvoice) else ev.record
             value = self.serde.encode(ev.topic, ev.record_type, to_avro(record))
             headers = _event_headers(raw, source, result.translator, ev)
             futures.append((ev, self.publisher.publish(ev.topic, value, key=ev.key, headers=headers)))

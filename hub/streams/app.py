@@ -24,7 +24,7 @@ from hub.kafka.consumer import ConsumedRecord
 
 log = structlog.get_logger(__name__)
 
-ROLES = ("translate", "translate-bulk", "sink-erp")
+ROLES = ("translate", "translate-bulk", "sink-erp", "sink-orders")
 MAX_TRANSIENT_RETRIES = 200  # ~1.5 h at the 30 s backoff ceiling, then the worker stops
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -240,8 +241,82 @@ def _v3(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v4(conn: Connection) -> None:
+    meta = MetaData()
+    Table(
+        "erp_work_order",
+        meta,
+        Column("tenant_id", String(64), primary_key=True),
+        Column("number", String(50), primary_key=True),
+        Column("status", String(10), nullable=False, doc="open | closed — only open work orders receive rows"),
+        Column("customer_name", String(300)),
+        Column("description", Text),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("closed_at", UtcDateTime),
+    )
+
+    Table(
+        "erp_order_row",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("tenant_id", String(64), nullable=False),
+        Column("work_order", String(50), nullable=False),
+        Column("wholesaler_id", String(64), nullable=False),
+        Column("document_number", String(100), nullable=False),
+        Column("document_kind", String(20), nullable=False),
+        Column("line_id", String(50), nullable=False),
+        Column("seq", Integer, nullable=False, doc="1 = first row of the line; later = corrections (delta rows)"),
+        Column("article_number", String(100)),
+        Column("gtin", String(20)),
+        Column("description", String(500)),
+        Column("quantity", ExactDecimal, nullable=False, doc="delivered quantity (a negative correction credits)"),
+        Column("unit_code", String(10)),
+        Column("unit", String(50)),
+        Column("purchase_unit_price", ExactDecimal),
+        Column("purchase_amount", ExactDecimal),
+        Column("markup_percent", ExactDecimal),
+        Column("sales_unit_price", ExactDecimal),
+        Column("sales_amount", ExactDecimal),
+        Column("price_source", String(10), nullable=False, doc="document | catalog | none"),
+        Column("price_rule", String(30)),
+        Column("price_flag", Text, doc="why the price is missing or doubtful; null = priced"),
+        Column("discount_group", String(50)),
+        Column("catalog_version_id", String(36)),
+        Column("agreement_id", String(80)),
+        Column("match_rule", String(100), nullable=False),
+        Column("match_field", String(30), nullable=False),
+        Column("match_text", String(500)),
+        Column("delivery_date", Date),
+        Column("erp_status", String(20), nullable=False, doc="new | exported | invoiced — set by the ERP"),
+        *_provenance_v1(),
+        UniqueConstraint("tenant_id", "wholesaler_id", "document_number", "line_id", "seq", name="uq_erp_order_row"),
+    )
+
+    Table(
+        "erp_unmatched",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("tenant_id", String(64), nullable=False),
+        Column("wholesaler_id", String(64), nullable=False),
+        Column("document_number", String(100), nullable=False),
+        Column("line_id", String(50), nullable=False, doc="'' = the whole document"),
+        Column("reason", Text, nullable=False),
+        Column("references", Text, doc="the references that were searched, for the person resolving it"),
+        Column("payload", LargeBinary, nullable=False, doc="the OrderConfirmation event (Avro), to process it again"),
+        Column("source_document_id", String(36), nullable=False),
+        Column("status", String(10), nullable=False, doc="open | resolved"),
+        Column("resolved_work_order", String(50)),
+        Column("resolved_by", String(100)),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("resolved_at", UtcDateTime),
+        UniqueConstraint("tenant_id", "wholesaler_id", "document_number", "line_id", name="uq_erp_unmatched"),
+    )
+    meta.create_all(conn)
+
+
 ERP_MIGRATIONS = [
     Migration(1, "supplier invoices with lines, VAT breakdown, conflicts", _v1),
     Migration(2, "supplier invoice attachments (archived embedded documents)", _v2),
     Migration(3, "price catalog: price-list versions, prices, discount agreements", _v3),
+    Migration(4, "work orders, order rows from pick-ups, unmatched deliveries", _v4),
 ]

@@ -1,0 +1,1 @@
+"""Order confirmations and pick-ups → billable rows on work orders: matching and pricing. Pure."""
