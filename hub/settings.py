@@ -68,6 +68,8 @@ class HubSettings(BaseSettings):
         64 * 1024, ge=0, description="Documents up to this size also ride inline on hub.raw.v1."
     )
 
+    api_port: int = Field(8780, ge=0, le=65535, description="HTTP API port (bound to 127.0.0.1); 0 = any free port.")
+
     drop_poll_interval_s: float = Field(2.0, gt=0, description="How often the drop folder is scanned.")
     drop_min_age_s: float = Field(2.0, ge=0, description="A dropped file must be unchanged this long.")
 

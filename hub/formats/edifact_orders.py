@@ -182,8 +182,8 @@ def _header_segment(h: _Header, segment: Segment, in_group: bool) -> None:
     elif tag == "FTX" and (text := free_text(segment)):
         h.notes.append(text)
         h.references.append(Reference("FREE_TEXT", text))
-    elif tag == "NAD" and segment.qualifier:
-        h.parties.setdefault(segment.qualifier, _party(segment))
+    elif tag == "NAD":
+        h.parties.setdefault(segment.qualifier or "?", _party(segment))
     elif tag == "RFF":
         _header_reference(h, segment)
     elif tag == "CUX" and segment.get(0, 1) and (h.currency is None or segment.get(0, 0) == "2"):

@@ -11,10 +11,11 @@ Qualifiers read per line (EANCOM 2002 ORDRSP SG26 / DESADV SG17, the same in D93
 * LIN 1082 line number (else the position), 1229 action → ``line_status`` as sent (UNCL 1229: 5 accepted
   without amendment, 3 changed, 6 accepted with amendment, 7 not accepted), C212 item number → ``gtin`` when
   its type is EN/SRV.
-* PIA+1 / PIA+5 (additional / product identification) …:SA → ``article_number`` (``SUPPLIER``); without
-  one, the GTIN is the article number (``GTIN``). IMD C273 texts → ``description``.
-* QTY+21 ordered; delivered: ORDRSP QTY+113 (to be delivered), else QTY+12 (despatch) — the quantity the
-  wholesaler *confirms*; DESADV QTY+12 (despatched), else QTY+46 (delivered). Back-ordered: QTY+83, else a
+* PIA+1 / PIA+5 (additional / product identification) …:SA (or a LIN C212 of type SA) → ``article_number``
+  (``SUPPLIER``); without one it stays None, as in the Peppol translators (the GTIN is in ``gtin``). IMD
+  C273 texts → ``description``.
+* QTY+21 ordered; delivered: ORDRSP none (its QTY+113 "to be delivered" is a promise, kept in extra, never
+  billed); DESADV QTY+12 (despatched), else QTY+46 (delivered). Back-ordered: QTY+83, else a
   QVR whose discrepancy (4221) is BP "partial shipment, back order to follow" (its difference, unsigned).
   QTY 6411 is the unit; none means a count of pieces (EANCOM), ``EA``.
 * PRI+AAA (calculation net) → ``unit_price`` with ``price_is_net`` True, else PRI+AAB (gross) with False;
@@ -74,7 +75,9 @@ class Profile:
     line_dates: tuple[str, ...]
 
 
-ORDRSP = Profile("ORDRSP", "ORDER_RESPONSE", ("113", "12"), ("69", "17", "2"), ("69", "17", "2"))
+# An order response only *promises* quantities (QTY+113 "to be delivered"); DESIGN §9.9 bills delivered quantities
+# only, so an ORDRSP never fills quantity_delivered — the promise is kept in extra (line.<id>.confirmed).
+ORDRSP = Profile("ORDRSP", "ORDER_RESPONSE", (), ("69", "17", "2"), ("69", "17", "2"))
 DESADV = Profile(
     "DESADV",
     "DELIVERY_NOTE",
@@ -172,8 +175,8 @@ def order_line(message: Message, profile: Profile, ordinal: int, group: LineGrou
     line_date, _ = first_date(dates(message, core), profile.line_dates)
     return OrderLine(
         line_id=lin.get(0) or str(ordinal),
-        article_number=article or gtin,
-        number_type="SUPPLIER" if article else "GTIN" if gtin else None,
+        article_number=article,
+        number_type="SUPPLIER" if article else None,
         gtin=gtin,
         description=" ".join(t for s in core if s.tag == "IMD" for t in s.texts(2, 3, 4)) or None,
         line_amount=next((number(message, s, 0, 1) for s in group.segments if _is(s, "MOA", "203")), None),

@@ -14,11 +14,14 @@ from collections.abc import Iterable, Sequence
 from hub.errors import UnknownFormatError
 from hub.formats.base import Sniffed, TranslationContext, Translator
 from hub.formats.edifact_invoic import EdifactInvoicTranslator
+from hub.formats.edifact_orders import EdifactDesadvTranslator, EdifactOrdrspTranslator
 from hub.formats.edifact_pricat import EdifactPricatTranslator
 from hub.formats.mapped import MappedCsvTranslator, MappedXlsxTranslator
 from hub.formats.nelfo_discounts import NelfoDiscountTranslator
+from hub.formats.nelfo_orders import NelfoOrderConfirmationTranslator
 from hub.formats.nelfo_prices import NelfoPriceListTranslator
 from hub.formats.peppol_bis3 import UBL_CREDIT_NOTE_ROOT, UBL_INVOICE_ROOT, PeppolBis3Translator
+from hub.formats.peppol_orders import PeppolDespatchAdviceTranslator, PeppolOrderResponseTranslator
 from hub.formats.sniff import HEAD_SIZE, sniff
 from hub.formats.storel import StorelDiscountTranslator, StorelNetPriceTranslator, StorelPriceListTranslator
 from hub.formats.svefaktura import SvefakturaTranslator
@@ -36,6 +39,11 @@ TRANSLATORS: tuple[Translator, ...] = (
     StorelNetPriceTranslator(),
     MappedCsvTranslator(),
     MappedXlsxTranslator(),
+    PeppolOrderResponseTranslator(),
+    PeppolDespatchAdviceTranslator(),
+    NelfoOrderConfirmationTranslator(),
+    EdifactOrdrspTranslator(),
+    EdifactDesadvTranslator(),
 )
 
 # Sniffs that stand for every kind of document the hub meets; no two translators may tie on one.
@@ -53,6 +61,9 @@ PROBES: tuple[Sniffed, ...] = (
     Sniffed("xml", root="{urn:sfti:documents:ObjectEnvelope:1:0}ObjectEnvelope"),
     Sniffed("edifact", head=b"UNA:+.? 'UNB+UNOC:3+S+R+260101:1200+1'UNH+1+INVOIC:D:96A:UN:EAN008'"),
     Sniffed("edifact", head=b"UNA:+.? 'UNB+UNOC:3+S+R+260101:1200+1'UNH+1+PRICAT:D:96A:UN:EAN008'"),
+    Sniffed("edifact", head=b"UNA:+.? 'UNB+UNOC:3+S+R+260101:1200+1'UNH+1+ORDRSP:D:96A:UN:EAN009'"),
+    Sniffed("edifact", head=b"UNA:+.? 'UNB+UNOC:3+S+R+260101:1200+1'UNH+1+DESADV:D:96A:UN:EAN007'"),
+    Sniffed("nelfo", head=b"CH;EFONELFO;4.0;NO910478656MVA;;20260101;1;;;1;;;;;;;"),
     Sniffed("xml", root="{urn:oasis:names:specification:ubl:schema:xsd:DespatchAdvice-2}DespatchAdvice"),
     Sniffed("xml", root="{urn:oasis:names:specification:ubl:schema:xsd:OrderResponse-2}OrderResponse"),
     Sniffed("edifact"),

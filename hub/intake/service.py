@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 import structlog
 
+from hub import metrics
 from hub.archive import Archive, ArchivedObject
 from hub.canonical.codec import to_avro
 from hub.canonical.raw import Channel, RawDocument
@@ -82,6 +83,7 @@ class IntakeService:
     def take(self, stream: BinaryIO, delivery: Delivery) -> IntakeResult:
         """Take one delivery; returns after the broker ack. Raises IntakeError / TransientError."""
         self._check_parties(delivery)
+        metrics.document_received(delivery.partner_id, delivery.channel)
         scope = delivery.tenant_id or ""
         if delivery.transport_id:
             earlier = self.ledger.find(delivery.partner_id, scope, transport_id=delivery.transport_id, sha256=None)
@@ -124,6 +126,7 @@ class IntakeService:
     def acknowledged(self, result: IntakeResult) -> None:
         """The connector acknowledged the partner; recorded for the trail."""
         self.ledger.mark_acknowledged(result.document_id)
+        metrics.document_acknowledged(self.ledger.get(result.document_id))
 
     def _check_parties(self, delivery: Delivery) -> None:
         if self.partners.wholesaler(delivery.partner_id) is None:
@@ -134,6 +137,7 @@ class IntakeService:
 
     def _duplicate(self, earlier: LedgerEntry, delivery: Delivery) -> IntakeResult:
         self.ledger.count_delivery(earlier.document_id)
+        metrics.duplicate_delivery(delivery.partner_id, delivery.channel)
         log.info(
             "intake.duplicate",
             document_id=earlier.document_id,

@@ -293,3 +293,290 @@ def _optional_decimal(value: Decimal | None) -> bytes:
 
 def _optional_date(day: date | None) -> bytes:
     return _NULL if day is None else b"\x02" + _long(day.toordinal() - EPOCH_ORDINAL)
+
+
+# --- decoder -------------------------------------------------------------------------------------------
+
+
+class DecodedPrice(dict[str, Any]):
+    """A Price decoded by :class:`PriceDecoder`: every field (alternatives as dicts), decimals normalised.
+
+    The type tells :func:`hub.pipeline.catalog.price_row` that nothing is left to convert."""
+
+
+def _at(symbols: tuple[str, ...]) -> dict[int, str]:
+    """Enum symbol by the byte of its index (zig-zag); a missing key is a corrupt body."""
+    return {2 * index: symbol for index, symbol in enumerate(symbols)}
+
+
+_NUMBER_TYPE_AT = _at(NUMBER_TYPES)
+_PRICE_TYPE_AT = _at(PRICE_TYPES)
+_STATUS_AT = _at(STATUSES)
+_KIND_AT = _at(KINDS)
+_STOCKED_AT: dict[bytes, bool | None] = {b"\x02\x00": False, b"\x02\x01": True}
+
+
+class CorruptBodyError(ValueError):
+    """The bytes are not a Price body of the schema this codec implements."""
+
+
+def _number(raw: bytes) -> Decimal:
+    """Unscaled two's complement at scale 10 → the exact value, trailing zeros dropped (integers at exponent 0)."""
+    number = int.from_bytes(raw, "big", signed=True)
+    whole, fraction = divmod(abs(number), _POW10[SCALE])
+    if not fraction:
+        return Decimal(-whole if number < 0 else whole)
+    return Decimal(f"{'-' if number < 0 else ''}{whole}.{fraction:010d}".rstrip("0"))
+
+
+class _Numbers(dict[bytes, Decimal]):
+    """Decoded decimals by their bytes (prices repeat); a full cache is emptied."""
+
+    def __missing__(self, raw: bytes) -> Decimal:
+        if len(self) >= CACHE_LIMIT:
+            self.clear()
+        value = self[raw] = _number(raw)
+        return value
+
+
+def read_long(b: bytes, pos: int) -> tuple[int, int]:
+    """An Avro int/long at ``pos``: (value, position after it); up to three bytes unrolled."""
+    z = b[pos]
+    if z < 0x80:
+        return (z >> 1) ^ -(z & 1), pos + 1
+    y = b[pos + 1]
+    if y < 0x80:
+        z = z & 0x7F | y << 7
+        return (z >> 1) ^ -(z & 1), pos + 2
+    x = b[pos + 2]
+    if x < 0x80:
+        z = z & 0x7F | (y & 0x7F) << 7 | x << 14
+        return (z >> 1) ^ -(z & 1), pos + 3
+    return _read_long(b, pos)
+
+
+def _read_long(b: bytes, pos: int) -> tuple[int, int]:
+    shift = z = 0
+    while True:
+        byte = b[pos]
+        pos += 1
+        z |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return (z >> 1) ^ -(z & 1), pos
+        shift += 7
+        if shift > 63:
+            raise CorruptBodyError(f"varint longer than 10 bytes at {pos}")
+
+
+def read_string(b: bytes, pos: int) -> tuple[str, int]:
+    size, pos = read_long(b, pos)
+    end = pos + size
+    if size < 0 or end > len(b):
+        raise CorruptBodyError(f"string of {size} bytes at {pos} in a body of {len(b)}")
+    return b[pos:end].decode(), end
+
+
+def read_bytes(b: bytes, pos: int) -> tuple[bytes, int]:
+    size, pos = read_long(b, pos)
+    end = pos + size
+    if size < 0 or end > len(b):
+        raise CorruptBodyError(f"bytes of {size} at {pos} in a body of {len(b)}")
+    return b[pos:end], end
+
+
+def read_optional_string(b: bytes, pos: int) -> tuple[str | None, int]:
+    branch = b[pos]
+    if branch == 0:
+        return None, pos + 1
+    if branch != 2:
+        raise CorruptBodyError(f"union branch {branch} at {pos}")
+    return read_string(b, pos + 1)
+
+
+_FIELDS = (
+    "version_id", "wholesaler_id", "scope", "valid_from", "article_number", "number_type", "list_price",
+    "price_quantity", "unit_list_price", "price_type", "status", "line", "gtin", "description", "description_2",
+    "unit", "unit_code", "discount_group", "discount_percent", "raw_status", "brand", "manufacturer_article",
+    "stocked", "pack_size", "price_date", "alternatives", "extra",
+)  # fmt: skip
+_TEMPLATE = dict.fromkeys(_FIELDS)  # every optional field None until read
+_STRINGS_1 = ("gtin", "description", "description_2", "unit", "unit_code", "discount_group")
+_STRINGS_2 = ("raw_status", "brand", "manufacturer_article")
+_DECIMALS = ("list_price", "price_quantity", "unit_list_price")
+
+
+class PriceDecoder:
+    """Decodes Price bodies; keeps its caches between calls (decimals, dates, repeating runs of fields)."""
+
+    def __init__(self) -> None:
+        self._numbers = _Numbers()
+        self._dates: dict[int, date] = {}
+        self._extras: dict[bytes, dict[str, str]] = {}  # extra by its bytes (the end of the body)
+        # Runs of fields that mostly repeat from one price to the next: the last one as written and its values
+        # (one attribute each, so a concurrent reader never sees the bytes of one and the values of another).
+        self._head: tuple[bytes, DecodedPrice] = (b"", DecodedPrice(_TEMPLATE))  # version_id … valid_from
+        self._terms: tuple[bytes, bool | None, Decimal | None, date | None] = (b"", None, None, None)
+
+    def decode(self, body: bytes | memoryview, offset: int = 0) -> DecodedPrice:
+        """The Price whose Avro body starts at ``offset``; :class:`CorruptBodyError` when it is not one."""
+        b = body if type(body) is bytes else bytes(body)
+        try:
+            head, template = self._head
+            if head and b.startswith(head, offset):
+                pos = offset + len(head)
+            else:
+                pos, template = self._read_head(b, offset)
+            row = DecodedPrice(template)
+            pos = _strings(b, self._core(b, pos, row), row, _STRINGS_1)
+            if b[pos]:
+                row["discount_percent"], pos = self._optional_number(b, pos)
+            else:
+                pos += 1
+            pos = _strings(b, pos, row, _STRINGS_2)
+            terms, stocked, pack_size, price_date = self._terms
+            if terms and b.startswith(terms, pos):
+                pos += len(terms)
+            else:
+                pos, stocked, pack_size, price_date = self._read_terms(b, pos)
+            row["stocked"], row["pack_size"], row["price_date"] = stocked, pack_size, price_date
+            if b[pos]:
+                row["alternatives"], pos = self._alternatives(b, pos)
+            else:
+                row["alternatives"], pos = [], pos + 1
+            extra = self._extras.get(b[pos:])
+            row["extra"] = self._read_extra(b, pos) if extra is None else extra.copy()
+        except (IndexError, KeyError, ValueError, OverflowError) as exc:  # UnicodeDecodeError is a ValueError
+            raise CorruptBodyError(f"not a Price body: {exc!r}") from None
+        return row
+
+    def _read_head(self, b: bytes, start: int) -> tuple[int, DecodedPrice]:
+        version_id, pos = read_string(b, start)
+        wholesaler_id, pos = read_string(b, pos)
+        scope, pos = read_string(b, pos)
+        days, pos = read_long(b, pos)
+        template = DecodedPrice(_TEMPLATE)
+        template.update(version_id=version_id, wholesaler_id=wholesaler_id, scope=scope, valid_from=self._date(days))
+        self._head = (b[start:pos], template)
+        return pos, template
+
+    def _core(self, b: bytes, pos: int, row: DecodedPrice) -> int:
+        """article_number … line: a string, an enum, three decimals, two enums, a long."""
+        n = b[pos]
+        if n & 0x81:  # not a one-byte length
+            row["article_number"], pos = read_string(b, pos)
+        else:
+            start = pos + 1
+            pos = start + (n >> 1)
+            row["article_number"] = b[start:pos].decode()
+        row["number_type"] = _NUMBER_TYPE_AT[b[pos]]
+        numbers = self._numbers
+        pos += 1
+        for name in _DECIMALS:
+            n = b[pos]
+            if n & 0x81:  # a length of 64 bytes or more (never from us), or a corrupt one
+                raw, pos = read_bytes(b, pos)
+            else:
+                start = pos + 1
+                pos = start + (n >> 1)
+                raw = b[start:pos]
+            row[name] = numbers[raw]
+        row["price_type"] = _PRICE_TYPE_AT[b[pos]]
+        row["status"] = _STATUS_AT[b[pos + 1]]
+        row["line"], pos = read_long(b, pos + 2)
+        return pos
+
+    def _read_terms(self, b: bytes, start: int) -> tuple[int, bool | None, Decimal | None, date | None]:
+        """stocked, pack_size and price_date (remembered: they seldom change within a list)."""
+        stocked = None
+        if b[start]:
+            stocked = _STOCKED_AT[b[start : start + 2]]
+        pack_size, pos = self._optional_number(b, start + (2 if b[start] else 1))
+        price_date = None
+        if b[pos]:
+            if b[pos] != 2:
+                raise CorruptBodyError(f"union branch {b[pos]} at {pos}")
+            days, pos = read_long(b, pos + 1)
+            price_date = self._date(days)
+        else:
+            pos += 1
+        self._terms = (b[start:pos], stocked, pack_size, price_date)
+        return pos, stocked, pack_size, price_date
+
+    def _optional_number(self, b: bytes, pos: int) -> tuple[Decimal | None, int]:
+        if b[pos] == 0:
+            return None, pos + 1
+        if b[pos] != 2:
+            raise CorruptBodyError(f"union branch {b[pos]} at {pos}")
+        raw, pos = read_bytes(b, pos + 1)
+        return self._numbers[raw], pos
+
+    def _date(self, days: int) -> date:
+        day = self._dates.get(days)
+        if day is None:
+            if len(self._dates) >= CACHE_LIMIT:
+                self._dates.clear()
+            day = self._dates[days] = date.fromordinal(EPOCH_ORDINAL + days)
+        return day
+
+    def _alternatives(self, b: bytes, pos: int) -> tuple[list[dict[str, Any]], int]:
+        items: list[dict[str, Any]] = []
+        count, pos = _block(b, pos)
+        while count:
+            for _ in range(count):
+                kind = _KIND_AT[b[pos]]
+                if b[pos + 1]:
+                    if b[pos + 1] != 2:
+                        raise CorruptBodyError(f"union branch {b[pos + 1]} at {pos + 1}")
+                    number_type, pos = _NUMBER_TYPE_AT[b[pos + 2]], pos + 3
+                else:
+                    number_type, pos = None, pos + 2
+                article, pos = read_optional_string(b, pos)
+                pack, pos = self._optional_number(b, pos)
+                items.append({"kind": kind, "number_type": number_type, "article_number": article, "pack_size": pack})
+            count, pos = _block(b, pos)
+        return items, pos
+
+    def _read_extra(self, b: bytes, start: int) -> dict[str, str]:
+        extra: dict[str, str] = {}
+        count, pos = _block(b, start)
+        while count:
+            for _ in range(count):
+                key, pos = read_string(b, pos)
+                extra[key], pos = read_string(b, pos)
+            count, pos = _block(b, pos)
+        if len(self._extras) >= CACHE_LIMIT:
+            self._extras.clear()
+        self._extras[b[start:]] = extra.copy()
+        return extra
+
+
+def _block(b: bytes, pos: int) -> tuple[int, int]:
+    """The item count of an array or map block; a negative count is followed by the block's byte size."""
+    count, pos = read_long(b, pos)
+    if count < 0:
+        _size, pos = read_long(b, pos)
+        return -count, pos
+    return count, pos
+
+
+def _strings(b: bytes, pos: int, row: DecodedPrice, names: tuple[str, ...]) -> int:
+    """Consecutive ``["null", "string"]`` fields into ``row`` (None is the row's default already)."""
+    for name in names:
+        branch = b[pos]
+        if branch == 2 and not (n := b[pos + 1]) & 0x81:
+            start = pos + 2
+            pos = start + (n >> 1)
+            row[name] = b[start:pos].decode()
+        elif branch:
+            row[name], pos = read_optional_string(b, pos)
+        else:
+            pos += 1
+    return pos
+
+
+_DEFAULT_DECODER = PriceDecoder()
+
+
+def decode_price_row(body: bytes | memoryview, offset: int = 0) -> DecodedPrice:
+    """The Price body at ``offset`` as a :class:`DecodedPrice` (a module-wide decoder and its caches)."""
+    return _DEFAULT_DECODER.decode(body, offset)

@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from hub import metrics
 from hub.canonical.codec import from_dict, normalized
 from hub.canonical.pricelist import DiscountAgreement, PriceListVersion
 from hub.errors import DocumentError, StoreUnavailableError, TransientError
@@ -44,6 +45,7 @@ class CatalogStage:
         self.writer, self.serde, self.ledger, self.publisher = writer, serde, ledger, publisher
         self.topics, self.dead_letters = topics, dead_letters
 
+    @metrics.timed("sink-catalog")
     def process_batch(self, records: Sequence[ConsumedRecord]) -> int:
         """Store one batch; returns the number of versions merged. Transient errors propagate (retry)."""
         prices: list[dict[str, Any]] = []
@@ -62,6 +64,7 @@ class CatalogStage:
             raise
         except Exception as exc:  # the database refused or went away: retry the batch, never skip it
             raise StoreUnavailableError(f"catalog database: {exc}") from exc
+        metrics.sink_written("catalog_price", "stored", len(prices))
         for item in merged:
             self._merged(item)
         return len(merged)
@@ -87,6 +90,7 @@ class CatalogStage:
 
     def _agreement(self, agreement: DiscountAgreement, record: ConsumedRecord) -> None:
         stored = self.writer.store_agreement(agreement)
+        metrics.sink_written("catalog_agreement", "inserted" if stored else "unchanged")
         self.ledger.mark_event_sunk(agreement.agreement_id, "inserted" if stored else "unchanged")
         log.info("catalog.agreement", agreement_id=agreement.agreement_id, tenant=agreement.tenant_id, stored=stored)
 
@@ -97,6 +101,7 @@ class CatalogStage:
             self.publisher.publish_tracked(self.topics.price, None, key=key, headers=(), tracker=tracker)
         tracker.wait(300)
         self.ledger.mark_event_sunk(item.version_id, "merged")
+        metrics.sink_written("catalog_version", "merged")
         log.info(
             "catalog.version_merged",
             version_id=item.version_id,

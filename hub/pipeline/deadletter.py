@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from hub import metrics
 from hub.canonical.codec import to_avro
 from hub.canonical.raw import DeadLetter, Header
 from hub.db.types import utcnow
@@ -78,6 +79,7 @@ class DeadLetterWriter:
             ),
             document_failed=document_failed,
         )
+        metrics.dead_lettered(error.code, stage)
         log.warning(
             "document.dead_lettered",
             code=error.code,

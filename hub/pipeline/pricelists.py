@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from hub import metrics
 from hub.canonical.codec import to_avro
 from hub.canonical.invoice import Party
 from hub.canonical.pricelist import DiscountAgreement, LineProblem, Price, PriceListVersion
@@ -271,6 +272,7 @@ class _Run:
             raise DocumentError(msg)
         if self.events:
             self.s.ledger.mark_translated(self.raw.document_id, str(self.translator), self.events)
+            metrics.document_translated(self.raw.partner_id, str(self.translator))
         for failure in self.failures:
             context = FailureContext(self.raw.document_id, self.raw.partner_id, self.raw.filename, str(self.translator))
             self.s.dead_letters.send(self.source, failure.error, context, document_failed=not self.events)

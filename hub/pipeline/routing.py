@@ -63,9 +63,11 @@ def _same(doc_value: str, configured: str) -> bool:
     # An endpoint configured as 'scheme:value' also matches a document value given without scheme.
     if a == b or (":" in b and a == b.split(":", 1)[1]) or (":" in a and a.split(":", 1)[1] == b):
         return True
-    # NO910478656MVA and 910478656 are the same registration; compare long digit runs.
+    # NO910478656MVA and 910478656 are the same registration; compare long digit runs. A Swedish VAT number
+    # is SE + the 10-digit organisation number + 01.
     da, db = "".join(c for c in a if c.isdigit()), "".join(c for c in b if c.isdigit())
-    return len(da) >= 9 and da == db
+    swedish = {da, db} == {db, db + "01"} or {da, db} == {da, da + "01"}
+    return len(da) >= 9 and (da == db or (len(min(da, db, key=len)) == 10 and swedish))
 
 
 def _unknown_buyer_message(buyer: Party, partner_id: str) -> str:

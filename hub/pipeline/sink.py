@@ -6,6 +6,7 @@ import structlog
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from hub import metrics
 from hub.canonical.codec import from_dict
 from hub.canonical.invoice import SupplierInvoice
 from hub.errors import (
@@ -38,6 +39,7 @@ class SinkStage:
     def __init__(self, *, engine: Engine, ledger: Ledger, serde: AvroSerde, dead_letters: DeadLetterWriter) -> None:
         self.engine, self.ledger, self.serde, self.dead_letters = engine, ledger, serde, dead_letters
 
+    @metrics.timed("sink-erp")
     def process(self, record: ConsumedRecord) -> str:
         """Write one invoice event; returns the sink outcome. StoreUnavailableError propagates (retry)."""
         headers = {k: v.decode("utf-8", "replace") for k, v in record.headers.items()}
@@ -50,6 +52,7 @@ class SinkStage:
             self.dead_letters.send(record, exc, context, stage="sink")
             return "dead_lettered"
         self.ledger.mark_event_sunk(prov.event_id, outcome)
+        metrics.sink_written("erp_invoice", outcome)
         if outcome in ("conflict", "protected"):
             self._report(record, invoice, prov, outcome)
         log.info(

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, cast
 
 import structlog
 
+from hub import metrics
 from hub.archive import Archive
 from hub.canonical.codec import from_dict, to_avro
 from hub.canonical.invoice import SupplierInvoice
@@ -203,6 +204,7 @@ class TranslateStage:
         self.dead_letters = DeadLetterWriter(publisher, serde, topics, ledger)
         self.price_lists = price_lists
 
+    @metrics.timed("translate")
     def process(self, record: ConsumedRecord) -> str:
         """Handle one raw record; returns 'translated', 'partly_translated' or 'dead_lettered'."""
         raw: RawDocument | None = None
@@ -283,6 +285,7 @@ class TranslateStage:
         produced = self._publish(raw, source, result, uris)
         if produced or not result.failures:
             self.ledger.mark_translated(raw.document_id, str(result.translator), produced)
+            metrics.document_translated(raw.partner_id, str(result.translator))
         context = _context(raw, str(result.translator))
         for failure in result.failures:
             error = failure.error

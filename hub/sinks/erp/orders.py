@@ -117,7 +117,8 @@ def _values(row: RowInput, prov: Provenance, wholesaler: str, number: str, quant
         "translator_version": prov.translator_version,
         "updated_at": utcnow(),
     }
-    digest_basis = {k: str(v) for k, v in values.items() if k not in ("updated_at", "quantity")}
+    provenance = ("updated_at", "quantity", "source_document_id", "event_id", "translator", "translator_version")
+    digest_basis = {k: str(v) for k, v in values.items() if k not in provenance}  # what the ERP would bill
     values["content_hash"] = hashlib.sha256(json.dumps(digest_basis, sort_keys=True).encode()).hexdigest()
     return values
 

@@ -1,0 +1,83 @@
+"""What every request handler gets: the API context (runtime parts, token store, health probes) and the
+caller's :class:`Principal`, checked against the scope a route needs (``admin`` or ``tenant:<id>``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from hub.api.errors import BEARER_CHALLENGE, ApiError
+from hub.api.health import Probes
+from hub.api.tokens import Principal, TokenStore
+from hub.partners import PARTNER_ID, Partners, Tenant
+from hub.settings import HubSettings
+
+
+class ApiRuntime(Protocol):
+    """What the API needs of :class:`hub.runtime.Runtime` (a protocol: no import of the whole runtime)."""
+
+    settings: HubSettings
+    partners: Partners
+    bootstrap_servers: str | None
+
+    @property
+    def state_engine(self) -> Engine: ...
+    @property
+    def erp_engine(self) -> Engine: ...
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    runtime: ApiRuntime
+    tokens: TokenStore
+    probes: Probes
+
+
+def context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.hub
+    return ctx
+
+
+Context = Annotated[ApiContext, Depends(context)]
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="A token from `hub tokens create --scope admin|tenant:<id> --name NAME`.",
+)
+
+
+def principal(ctx: Context, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    """The caller; 401 without a valid bearer token."""
+    if credentials is None:
+        msg = "send 'Authorization: Bearer <token>'; an operator creates one with `hub tokens create`"
+        raise ApiError(401, "UNAUTHENTICATED", msg, BEARER_CHALLENGE)
+    return ctx.tokens.verify(credentials.credentials)
+
+
+Caller = Annotated[Principal, Depends(principal)]
+TenantId = Annotated[str, Path(pattern=PARTNER_ID, description="Tenant id from the partners file.")]
+
+
+def admin(caller: Caller) -> Principal:
+    if not caller.is_admin:
+        raise ApiError(403, "FORBIDDEN", f"token {caller.token_id} ({caller.name}) lacks the 'admin' scope")
+    return caller
+
+
+def tenant(tenant_id: TenantId, caller: Caller, ctx: Context) -> Tenant:
+    """The tenant of the path, if the caller may read it: 403 before 404, so no tenant's existence leaks."""
+    if not caller.may_read_tenant(tenant_id):
+        msg = f"token {caller.token_id} ({caller.name}) may not read tenant {tenant_id!r}"
+        raise ApiError(403, "FORBIDDEN", msg)
+    found = ctx.runtime.partners.tenant(tenant_id)
+    if found is None:
+        raise ApiError(404, "UNKNOWN_TENANT", f"no tenant {tenant_id!r} in the partners file")
+    return found
+
+
+Admin = Annotated[Principal, Depends(admin)]
+TenantAccess = Annotated[Tenant, Depends(tenant)]
