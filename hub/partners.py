@@ -120,6 +120,13 @@ class Markup(_Strict):
     by_article: dict[str, Decimal] = Field(default_factory=dict)
 
 
+class PriceTolerance(_Strict):
+    """An invoiced net price within either tolerance of the agreed one is a match (per base unit)."""
+
+    absolute: Decimal = Field(Decimal("0.01"), ge=0, description="Currency units per base unit.")
+    percent: Decimal = Field(Decimal("0.5"), ge=0, description="Percent of the agreed price.")
+
+
 class Tenant(_Strict):
     id: str = Field(pattern=PARTNER_ID)
     name: str = Field(min_length=1)
@@ -132,6 +139,7 @@ class Tenant(_Strict):
         description="Ordered: the first pattern whose candidate is an open work order wins.",
     )
     markup: Markup = Field(default_factory=Markup)
+    price_tolerance: PriceTolerance = Field(default_factory=PriceTolerance)
     identifiers: list[TenantIdentifier] = Field(default_factory=list)
 
 

@@ -31,6 +31,7 @@ from hub.partners import Partners, load_partners
 from hub.pipeline.catalog import CatalogStage
 from hub.pipeline.deadletter import DeadLetterWriter
 from hub.pipeline.orders import OrdersStage
+from hub.pipeline.pricecontrol import PriceControl
 from hub.pipeline.pricelists import PriceListStage
 from hub.pipeline.sink import SinkStage
 from hub.pipeline.translate import TranslateStage, Validation
@@ -190,7 +191,21 @@ class Runtime:
         )
 
     def sink_stage(self) -> SinkStage:
-        return SinkStage(engine=self.erp_engine, ledger=self.ledger, serde=self.serde, dead_letters=self.dead_letters)
+        control = PriceControl(
+            engine=self.erp_engine,
+            partners=self.partners,
+            publisher=self.publisher,
+            serde=self.serde,
+            topics=self.topics,
+            orders=self.orders_stage(),
+        )
+        return SinkStage(
+            engine=self.erp_engine,
+            ledger=self.ledger,
+            serde=self.serde,
+            dead_letters=self.dead_letters,
+            price_control=control,
+        )
 
     def close(self) -> None:
         for publisher in self._closers:

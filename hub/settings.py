@@ -56,6 +56,14 @@ class HubSettings(BaseSettings):
         ),
     )
 
+    extra_translators: str | None = Field(
+        None,
+        description=(
+            "Plugin translators, comma-separated module:Class (instantiated without arguments); for a name the "
+            "hub already has, the highest TranslatorId version wins. Run every hub process with the same value."
+        ),
+    )
+
     price_list_reject_ratio: Decimal = Field(
         Decimal("0.001"), ge=0, le=1, description="A price list with more failed lines than this share is rejected."
     )

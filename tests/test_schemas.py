@@ -20,6 +20,7 @@ from hub.canonical import (
     SupplierInvoice,
 )
 from hub.canonical.compat import check_pair, check_store
+from hub.canonical.pricecheck import PriceDeviation
 from hub.canonical.schemas import SchemaStore, SchemaVersion
 
 
@@ -48,7 +49,16 @@ def _undocumented(schema: Any, path: str = "") -> list[str]:
 
 @pytest.mark.parametrize(
     "record",
-    [RawDocument, SupplierInvoice, DeadLetter, PriceListVersion, Price, DiscountAgreement, OrderConfirmation],
+    [
+        RawDocument,
+        SupplierInvoice,
+        DeadLetter,
+        PriceListVersion,
+        Price,
+        DiscountAgreement,
+        OrderConfirmation,
+        PriceDeviation,
+    ],
 )
 def test_dataclasses_and_schemas_have_the_same_fields(record: type) -> None:
     schema = SchemaStore().for_record(record.TYPE).definition  # type: ignore[attr-defined]

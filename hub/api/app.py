@@ -11,12 +11,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from hub import __version__
 from hub.api import routes_admin, routes_health, routes_tenant
-from hub.api.deps import ApiContext, ApiRuntime
+from hub.api.deps import ApiContext, ApiRuntime, known_query_only
 from hub.api.errors import install_error_handlers
 from hub.api.health import Probes, default_probes
 from hub.api.tokens import TokenStore, migrate
@@ -38,7 +38,13 @@ def create_app(runtime: ApiRuntime, *, probes: Probes | None = None) -> FastAPI:
         yield
         context.probes.close()
 
-    app = FastAPI(title="grossisthub API", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="grossisthub API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(known_query_only)],
+    )
     app.state.hub = context
     install_error_handlers(app)
     for router in (routes_health.router, routes_tenant.router, routes_admin.router):

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Path, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from hub.api.errors import BEARER_CHALLENGE, ApiError
+from hub.api.errors import BEARER_CHALLENGE, ApiError, ErrorDetail
 from hub.api.health import Probes
 from hub.api.tokens import Principal, TokenStore
 from hub.partners import PARTNER_ID, Partners, Tenant
@@ -43,6 +44,37 @@ def context(request: Request) -> ApiContext:
 
 
 Context = Annotated[ApiContext, Depends(context)]
+
+
+def known_query_only(request: Request) -> None:
+    """400 for query parameters the operation does not take: a typo such as ``?invoice_numbr=`` must not
+    silently answer with every invoice."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    allowed = _query_names(request, route)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        takes = ", ".join(sorted(allowed)) or "none"
+        details = [ErrorDetail(location=f"query.{name}", message="unknown parameter") for name in unknown]
+        message = f"unknown query parameter(s) {', '.join(map(repr, unknown))}; this operation takes: {takes}"
+        raise ApiError(400, "INVALID_REQUEST", message, details=details)
+
+
+def _query_names(request: Request, route: APIRoute) -> frozenset[str]:
+    """The query parameters the published OpenAPI document declares for this operation."""
+    table: dict[tuple[str, str], frozenset[str]] | None = getattr(request.app.state, "query_names", None)
+    if table is None:
+        paths = request.app.openapi()["paths"]
+        table = {
+            (path, method): frozenset(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
+            for path, operations in paths.items()
+            for method, op in operations.items()
+        }
+        request.app.state.query_names = table
+    return table.get((route.path_format, request.method.lower()), frozenset())
+
+
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="token",

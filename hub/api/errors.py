@@ -31,9 +31,16 @@ class ApiError(HubError):
 
     code = "API_ERROR"
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        details: list[ErrorDetail] | None = None,
+    ) -> None:
         super().__init__(message)
-        self.status, self.error_code, self.headers = status, code, headers
+        self.status, self.error_code, self.headers, self.details = status, code, headers, details
 
     def render(self) -> str:
         return f"error[{self.error_code}]: {self.message}"
@@ -74,7 +81,7 @@ def error_json(status: int, code: str, message: str, headers: dict[str, str] | N
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_json(exc.status, exc.error_code, exc.message, exc.headers)
+    return error_json(exc.status, exc.error_code, exc.message, exc.headers, exc.details)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -28,6 +28,7 @@ SCHEMA_NAMES = {
     "Price": "price",
     "DiscountAgreement": "discount_agreement",
     "OrderConfirmation": "order_confirmation",
+    "PriceDeviation": "price_deviation",
 }
 
 

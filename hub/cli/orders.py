@@ -14,8 +14,8 @@ from hub.cli.context import Ctx
 from hub.cli.erp import _json_default, _money
 from hub.errors import ConfigError
 from hub.orders.matching import Match
+from hub.pipeline.lineage import provenance_of
 from hub.pipeline.orders import open_envelope
-from hub.pipeline.sink import provenance_of
 from hub.sinks.erp.orders import (
     add_work_order,
     close_work_order,

@@ -4,15 +4,22 @@ Owns :data:`TRANSLATORS` (a literal tuple: adding a format means adding a line h
 registers itself at import time), :func:`select` (highest ``accepts`` score wins, a tie is an
 error), :func:`check_unambiguous` (the startup/unit check that no two translators tie), and
 :func:`translate_bytes`, the one-call path used by ``hub translate`` and the translate agent.
+
+Plugin hook: :func:`install_extra_translators` adds the translators named in ``HUB_EXTRA_TRANSLATORS``
+(comma-separated ``module:Class``, instantiated without arguments) to the active set; for a name that
+is already taken, the highest :class:`TranslatorId` version wins (a plugin wins a tie). The process calls
+it once at start-up with its settings; without it the active set is exactly :data:`TRANSLATORS`.
 """
 
 from __future__ import annotations
 
+import importlib
 import io
 from collections.abc import Iterable, Sequence
+from typing import cast
 
-from hub.errors import UnknownFormatError
-from hub.formats.base import Sniffed, TranslationContext, Translator
+from hub.errors import ConfigError, UnknownFormatError
+from hub.formats.base import Sniffed, TranslationContext, Translator, TranslatorId
 from hub.formats.edifact_invoic import EdifactInvoicTranslator
 from hub.formats.edifact_orders import EdifactDesadvTranslator, EdifactOrdrspTranslator
 from hub.formats.edifact_pricat import EdifactPricatTranslator
@@ -73,17 +80,58 @@ PROBES: tuple[Sniffed, ...] = (
 )
 
 
+_active: tuple[Translator, ...] = TRANSLATORS
+
+
+def install_extra_translators(spec: str | None) -> tuple[Translator, ...]:
+    """Make the built-ins plus the ``module:Class`` translators of ``spec`` the active set; returns it."""
+    global _active
+    extras = [_load_plugin(item.strip()) for item in (spec or "").split(",") if item.strip()]
+    _active = merge_translators(TRANSLATORS, extras)
+    return _active
+
+
+def merge_translators(base: Iterable[Translator], extras: Iterable[Translator]) -> tuple[Translator, ...]:
+    """One translator per name: an extra replaces a base translator of the same name unless that is newer."""
+    chosen: dict[str, Translator] = {t.id.name: t for t in base}
+    for translator in extras:
+        current = chosen.get(translator.id.name)
+        if current is None or translator.id.version >= current.id.version:
+            chosen[translator.id.name] = translator
+    return tuple(chosen.values())
+
+
+def _load_plugin(item: str) -> Translator:
+    module_name, _, class_name = item.partition(":")
+    where = f"HUB_EXTRA_TRANSLATORS: {item!r}"
+    if not module_name or not class_name:
+        raise ConfigError(f"{where} is not of the form module:Class")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"{where}: cannot import {module_name!r} ({exc}); is it on PYTHONPATH?") from None
+    cls = getattr(module, class_name, None)
+    if not isinstance(cls, type):
+        raise ConfigError(f"{where}: module {module_name!r} has no class {class_name!r}")
+    translator = cls()
+    if not isinstance(getattr(translator, "id", None), TranslatorId) or not all(
+        callable(getattr(translator, name, None)) for name in ("accepts", "translate")
+    ):
+        raise ConfigError(f"{where} is not a translator (needs id: TranslatorId, accepts() and translate())")
+    return cast(Translator, translator)
+
+
 def all_translators() -> tuple[Translator, ...]:
-    return TRANSLATORS
+    return _active
 
 
 def known_names() -> list[str]:
-    return [t.id.name for t in TRANSLATORS]
+    return [t.id.name for t in _active]
 
 
 def by_name(name: str) -> Translator:
     """The translator called ``name`` (e.g. ``peppol-bis3-invoice``)."""
-    for translator in TRANSLATORS:
+    for translator in _active:
         if translator.id.name == name:
             return translator
     raise UnknownFormatError(f"no translator is named {name!r}; known formats: {', '.join(known_names())}")
@@ -105,7 +153,7 @@ def select(sniffed: Sniffed, *, format_hint: str | None = None, allowed: Sequenc
                 f"format {format_hint!r} is not among this partner's formats ({', '.join(allowed)})"
             )
         return by_name(format_hint)
-    candidates = [t for t in TRANSLATORS if not allowed or t.id.name in allowed]
+    candidates = [t for t in _active if not allowed or t.id.name in allowed]
     best = _best(sniffed, candidates)
     if not best:
         raise UnknownFormatError(
@@ -135,7 +183,7 @@ def check_unambiguous(probes: Iterable[Sniffed] = PROBES) -> list[str]:
     """Problems with the registry: duplicate names, or two translators tying on a probe sniff."""
     problems = [f"translator name {n!r} is used twice" for n in set(known_names()) if known_names().count(n) > 1]
     for probe in probes:
-        best = _best(probe, TRANSLATORS)
+        best = _best(probe, _active)
         if len(best) > 1:
             names = ", ".join(t.id.name for t in best)
             problems.append(f"{names} tie on {_looks_like(probe)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Connection,
     Index,
@@ -91,7 +92,39 @@ def _v2(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE hub_intake ADD COLUMN options TEXT"))
 
 
+def _v3(conn: Connection) -> None:
+    meta = MetaData()
+    Table(
+        "hub_audit_run",
+        meta,
+        Column("run_id", String(36), primary_key=True),
+        Column("action", String(20), nullable=False),
+        Column("operator", String(100), nullable=False),
+        Column("host", String(200)),
+        Column("reason", Text, nullable=False),
+        Column("selection", Text, nullable=False),
+        Column("dry_run", Boolean, nullable=False),
+        Column("status", String(20), nullable=False),
+        Column("summary", Text),
+        Column("started_at", UtcDateTime, nullable=False),
+        Column("finished_at", UtcDateTime),
+    )
+    Table(
+        "hub_audit_item",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", String(36), nullable=False, index=True),
+        Column("document_id", String(36), index=True),
+        Column("outcome", String(40), nullable=False),
+        Column("translator", String(100)),
+        Column("detail", Text),
+        Column("created_at", UtcDateTime, nullable=False),
+    )
+    meta.create_all(conn)
+
+
 STATE_MIGRATIONS = [
     Migration(1, "intake ledger, events, dead letters", _v1),
     Migration(2, "import options on intake (mapping, valid_from, kind)", _v2),
+    Migration(3, "audit of replays, redeliveries and dead-letter retries", _v3),
 ]

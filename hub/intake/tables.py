@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from hub.db.types import UtcDateTime
 
@@ -71,5 +71,33 @@ dead_letter = Table(
     Column("source_partition", Integer, nullable=False),
     Column("source_offset", BigInteger, nullable=False),
     Column("dlq_offset", BigInteger),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+audit_run = Table(
+    "hub_audit_run",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("action", String(20), nullable=False, doc="replay | redeliver | dlq-retry"),
+    Column("operator", String(100), nullable=False, doc="who ran it (--operator, default the OS user)"),
+    Column("host", String(200), doc="the machine it ran on"),
+    Column("reason", Text, nullable=False, doc="why (--reason, mandatory)"),
+    Column("selection", Text, nullable=False, doc="JSON: the filters that selected the documents"),
+    Column("dry_run", Boolean, nullable=False),
+    Column("status", String(20), nullable=False, doc="running | done | failed"),
+    Column("summary", Text, doc="JSON: outcome counts"),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+)
+
+audit_item = Table(
+    "hub_audit_item",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(36), nullable=False, index=True),
+    Column("document_id", String(36), index=True),
+    Column("outcome", String(40), nullable=False),
+    Column("translator", String(100), doc="name@version that re-translated it (replay)"),
+    Column("detail", Text, doc="JSON: events before/after, sink outcomes, diff summary"),
     Column("created_at", UtcDateTime, nullable=False),
 )

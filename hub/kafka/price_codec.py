@@ -313,6 +313,7 @@ _NUMBER_TYPE_AT = _at(NUMBER_TYPES)
 _PRICE_TYPE_AT = _at(PRICE_TYPES)
 _STATUS_AT = _at(STATUSES)
 _KIND_AT = _at(KINDS)
+_OPTIONAL_NUMBER_TYPE_AT = {(2, index): symbol for index, symbol in _NUMBER_TYPE_AT.items()}
 _STOCKED_AT: dict[bytes, bool | None] = {b"\x02\x00": False, b"\x02\x01": True}
 
 
@@ -520,21 +521,24 @@ class PriceDecoder:
 
     def _alternatives(self, b: bytes, pos: int) -> tuple[list[dict[str, Any]], int]:
         items: list[dict[str, Any]] = []
-        count, pos = _block(b, pos)
-        while count:
+        while count := b[pos]:
+            if count & 0x81:  # a negative count (with a byte size) or 64 items and more
+                count, pos = _block(b, pos)
+            else:
+                count, pos = count >> 1, pos + 1
             for _ in range(count):
                 kind = _KIND_AT[b[pos]]
-                if b[pos + 1]:
-                    if b[pos + 1] != 2:
-                        raise CorruptBodyError(f"union branch {b[pos + 1]} at {pos + 1}")
-                    number_type, pos = _NUMBER_TYPE_AT[b[pos + 2]], pos + 3
+                if branch := b[pos + 1]:
+                    number_type, pos = _OPTIONAL_NUMBER_TYPE_AT[branch, b[pos + 2]], pos + 3
                 else:
                     number_type, pos = None, pos + 2
-                article, pos = read_optional_string(b, pos)
-                pack, pos = self._optional_number(b, pos)
+                if b[pos] == 2 and not (n := b[pos + 1]) & 0x81:
+                    article, pos = b[pos + 2 : pos + 2 + (n >> 1)].decode(), pos + 2 + (n >> 1)
+                else:
+                    article, pos = read_optional_string(b, pos)
+                pack, pos = self._optional_number(b, pos) if b[pos] else (None, pos + 1)
                 items.append({"kind": kind, "number_type": number_type, "article_number": article, "pack_size": pack})
-            count, pos = _block(b, pos)
-        return items, pos
+        return items, pos + 1
 
     def _read_extra(self, b: bytes, start: int) -> dict[str, str]:
         extra: dict[str, str] = {}

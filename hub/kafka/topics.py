@@ -20,6 +20,7 @@ PRICELIST = "hub.pricelist.v1"
 PRICE = "hub.price.v1"
 DISCOUNT = "hub.discount.v1"
 ORDER_CONFIRMATION = "hub.orderconfirmation.v1"
+PRICE_DEVIATION = "hub.pricedeviation.v1"
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,10 @@ class TopicNames:
     @property
     def orderconfirmation(self) -> str:
         return self(ORDER_CONFIRMATION)
+
+    @property
+    def pricedeviation(self) -> str:
+        return self(PRICE_DEVIATION)
 
 
 def load_topic_specs(path: Path = DEFAULT_SCHEMAS_DIR / "topics.yaml") -> list[TopicSpec]:

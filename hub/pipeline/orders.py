@@ -27,7 +27,7 @@ from hub.orders.matching import Match, match_line
 from hub.orders.rows import PricedLine, catalog_price, document_price, markup_percent
 from hub.partners import Partners, Tenant
 from hub.pipeline.deadletter import DeadLetterWriter, FailureContext
-from hub.pipeline.sink import provenance_of
+from hub.pipeline.lineage import provenance_of
 from hub.pricing.netprice import net_price, pick_agreement
 from hub.sinks.catalog.queries import agreements, lookup
 from hub.sinks.erp.invoices import Provenance

@@ -14,30 +14,31 @@ from hub.errors import (
     ConflictingDuplicateError,
     DocumentError,
     InvalidValueError,
-    MissingFieldError,
     StoreUnavailableError,
 )
 from hub.intake.ledger import Ledger
 from hub.kafka.consumer import ConsumedRecord
 from hub.kafka.serde import AvroSerde
 from hub.pipeline.deadletter import DeadLetterWriter, FailureContext
+from hub.pipeline.lineage import provenance_of
+from hub.pipeline.pricecontrol import PriceControl
 from hub.sinks.erp.invoices import Provenance, conflict_reason, write_invoice
 
 log = structlog.get_logger(__name__)
 
-REQUIRED_HEADERS = (
-    "hub.tenant",
-    "hub.partner",
-    "hub.event_id",
-    "hub.document_id",
-    "hub.translator",
-    "hub.translator.version",
-)
-
 
 class SinkStage:
-    def __init__(self, *, engine: Engine, ledger: Ledger, serde: AvroSerde, dead_letters: DeadLetterWriter) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        ledger: Ledger,
+        serde: AvroSerde,
+        dead_letters: DeadLetterWriter,
+        price_control: PriceControl | None = None,
+    ) -> None:
         self.engine, self.ledger, self.serde, self.dead_letters = engine, ledger, serde, dead_letters
+        self.price_control = price_control
 
     @metrics.timed("sink-erp")
     def process(self, record: ConsumedRecord) -> str:
@@ -51,6 +52,8 @@ class SinkStage:
             context = FailureContext(headers.get("hub.document_id"), headers.get("hub.partner"))
             self.dead_letters.send(record, exc, context, stage="sink")
             return "dead_lettered"
+        if self.price_control is not None and outcome in ("inserted", "updated", "unchanged"):
+            self.price_control.run(invoice, prov)  # recomputed on a replay: the same results
         self.ledger.mark_event_sunk(prov.event_id, outcome)
         metrics.sink_written("erp_invoice", outcome)
         if outcome in ("conflict", "protected"):
@@ -98,23 +101,3 @@ class SinkStage:
         except DBAPIError as exc:
             msg = f"the ERP database refused invoice {invoice.invoice_number}: {exc.orig}"
             raise InvalidValueError(msg) from None
-
-
-def provenance_of(headers: dict[str, str]) -> Provenance:
-    missing = [h for h in REQUIRED_HEADERS if not headers.get(h)]
-    if missing:
-        msg = f"event lacks lineage headers {', '.join(missing)}; it was not produced by the hub's translate stage"
-        raise MissingFieldError(msg, location="headers")
-    try:
-        version = int(headers["hub.translator.version"])
-    except ValueError:
-        msg = f"hub.translator.version is not an integer: {headers['hub.translator.version']!r}"
-        raise InvalidValueError(msg, location="headers") from None
-    return Provenance(
-        tenant_id=headers["hub.tenant"],
-        partner_id=headers["hub.partner"],
-        event_id=headers["hub.event_id"],
-        source_document_id=headers["hub.document_id"],
-        translator=headers["hub.translator"],
-        translator_version=version,
-    )

@@ -45,6 +45,7 @@ class ListPrice:
     description: str | None = None
     status: str = "ACTIVE"
     scope: str = "central"
+    currency: str | None = None  # of the price-list version
 
 
 @dataclass(frozen=True, slots=True)

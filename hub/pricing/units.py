@@ -38,17 +38,57 @@ _CODES: dict[str, UnitInfo] = {
     "PK": UnitInfo("PK", "PK", Decimal(1)),  # pack
     "BX": UnitInfo("BX", "BX", Decimal(1)),  # box
     "SET": UnitInfo("SET", "SET", Decimal(1)),
+    # UN/ECE Rec 21 package codes (X + code), which invoices must use for packages (EN 16931 BR-CL-23)
+    "XPK": UnitInfo("XPK", "PK", Decimal(1)),
+    "XRO": UnitInfo("XRO", "RO", Decimal(1)),
+    "XBX": UnitInfo("XBX", "BX", Decimal(1)),
+    "XBK": UnitInfo("XBK", "BK", Decimal(1)),  # basket (NELFO BK / KURV)
+    "BK": UnitInfo("BK", "BK", Decimal(1)),
 }
 
 # The texts wholesalers write (Swedish, Norwegian, Finnish, Danish and common abbreviations), upper case.
 _TEXTS: dict[str, str] = {
-    "PCE": "EA", "NAR": "EA", "ST": "EA", "STK": "EA", "STY": "EA", "STYCK": "EA", "STYKK": "EA", "STK.": "EA",
-    "PCS": "EA", "PC": "EA",
-    "KPL": "EA", "KAPPALE": "EA", "PAR": "PR", "M": "MTR", "METER": "MTR", "METRE": "MTR", "MTR.": "MTR",
-    "LM": "MTR", "M2": "MTK", "KVM": "MTK", "M3": "MTQ", "KG": "KGM", "KILO": "KGM", "G": "GRM", "L": "LTR",
-    "LITER": "LTR", "LITRE": "LTR", "RULLE": "RO", "RULL": "RO", "RLE": "RO", "FP": "PK", "PAKKE": "PK",
-    "PKT": "PK", "FRP": "PK", "FORP": "PK", "ASK": "BX", "ESKE": "BX", "KART": "BX", "TIM": "HUR", "TIMME": "HUR",
-}  # fmt: skip
+    "PCE": "EA",
+    "NAR": "EA",
+    "ST": "EA",
+    "STK": "EA",
+    "STY": "EA",
+    "STYCK": "EA",
+    "STYKK": "EA",
+    "STK.": "EA",
+    "PCS": "EA",
+    "PC": "EA",
+    "KPL": "EA",
+    "KAPPALE": "EA",
+    "PAR": "PR",
+    "M": "MTR",
+    "METER": "MTR",
+    "METRE": "MTR",
+    "MTR.": "MTR",
+    "LM": "MTR",
+    "M2": "MTK",
+    "KVM": "MTK",
+    "M3": "MTQ",
+    "KG": "KGM",
+    "KILO": "KGM",
+    "G": "GRM",
+    "L": "LTR",
+    "LITER": "LTR",
+    "LITRE": "LTR",
+    "RULLE": "RO",
+    "RULL": "RO",
+    "RLE": "RO",
+    "FP": "PK",
+    "PAKKE": "PK",
+    "PKT": "PK",
+    "FRP": "PK",
+    "FORP": "PK",
+    "ASK": "BX",
+    "ESKE": "BX",
+    "KART": "BX",
+    "TIM": "HUR",
+    "TIMME": "HUR",
+}
 
 
 def unit_info(text: str | None) -> UnitInfo | None:

@@ -32,8 +32,13 @@ class World:
     token_b: str
 
 
-def build_runtime(tmp_path: Path, unique: str, erp_url: str | None, bootstrap: str | None) -> Runtime:
-    return make_runtime(make_settings(tmp_path, bootstrap_servers=bootstrap, unique=unique, erp_url=erp_url))
+def build_runtime(
+    tmp_path: Path, unique: str, erp_url: str | None, bootstrap: str | None, state_url: str | None = None
+) -> Runtime:
+    settings = make_settings(
+        tmp_path, bootstrap_servers=bootstrap, unique=unique, erp_url=erp_url, state_database_url=state_url
+    )
+    return make_runtime(settings)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

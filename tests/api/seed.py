@@ -103,10 +103,14 @@ def seed_catalog(rt: Runtime, tenant: str) -> None:
     assert len(writer.merge_ready()) == 1
     writer.store_agreement(
         DiscountAgreement(
-            agreement_id=event_id("letter", 0), wholesaler_id=PARTNER, valid_from=valid_from, tenant_id=tenant,
+            agreement_id=event_id("letter", 0),
+            wholesaler_id=PARTNER,
+            valid_from=valid_from,
+            tenant_id=tenant,
             group_discounts=(GroupDiscount("14AA", Decimal(42)),),
-            net_prices=(NetPrice("1000001", Decimal(750)),), source_document_id=new_document_id(),
-        )  # fmt: skip
+            net_prices=(NetPrice("1000001", Decimal(750)),),
+            source_document_id=new_document_id(),
+        )
     )
 
 

@@ -27,7 +27,9 @@ DEAD_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:9/none"
 
 @pytest.fixture
 def live(tmp_path: Path, unique: str, postgres_url: str, bootstrap_servers: str) -> Iterator[Runtime]:
-    rt = build_runtime(tmp_path, unique, postgres_url, bootstrap_servers)
+    # ERP on PostgreSQL, hub state on SQLite: two databases, two checks
+    state_url = f"sqlite:///{tmp_path / 'state.sqlite'}"
+    rt = build_runtime(tmp_path, unique, postgres_url, bootstrap_servers, state_url)
     yield rt
     rt.close()
 
@@ -70,7 +72,11 @@ def test_503_names_the_database_when_it_is_down(live: Runtime) -> None:
 
 
 def test_a_hung_dependency_times_out() -> None:
-    probes = Probes([Probe("slow", lambda: time.sleep(3) or "late"), Probe("fast", lambda: "ok")], timeout_s=0.2)
+    def hangs() -> str:
+        time.sleep(3)
+        return "late"
+
+    probes = Probes([Probe("slow", hangs), Probe("fast", lambda: "ok")], timeout_s=0.2)
     started = time.monotonic()
     report = asyncio.run(probes.readiness())
     probes.close()

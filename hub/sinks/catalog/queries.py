@@ -95,6 +95,7 @@ def _list_price(r: Any, version: Any) -> ListPrice:
         description=r.description,
         status=r.status,
         scope=version.scope,
+        currency=version.currency,
     )
 
 

@@ -314,9 +314,57 @@ def _v4(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v5(conn: Connection) -> None:
+    meta = MetaData()
+    Table("erp_supplier_invoice", meta, Column("id", Integer, primary_key=True))
+    Table(
+        "erp_invoice_check",
+        meta,
+        Column("invoice_id", Integer, ForeignKey("erp_supplier_invoice.id", ondelete="CASCADE"), primary_key=True),
+        Column("price_checked", Boolean, nullable=False, doc="every line compared, or marked why it could not be"),
+        Column("lines", Integer, nullable=False),
+        Column("deviations", Integer, nullable=False),
+        Column("overcharge_total", ExactDecimal, nullable=False, doc="sum of the deviations' overcharges"),
+        Column("not_in_catalog", Integer, nullable=False),
+        Column("cannot_compare", Integer, nullable=False),
+        Column("agreement_expired", Integer, nullable=False),
+        Column("matched_lines", Integer, nullable=False, doc="lines linked to a delivery row"),
+        Column("not_delivered_lines", Integer, nullable=False, doc="lines billing nothing that was delivered"),
+        Column("checked_at", UtcDateTime, nullable=False),
+    )
+
+    Table(
+        "erp_invoice_line_check",
+        meta,
+        Column("invoice_id", Integer, ForeignKey("erp_supplier_invoice.id", ondelete="CASCADE"), primary_key=True),
+        Column("position", Integer, primary_key=True, autoincrement=False),
+        Column("line_id", String(100), nullable=False),
+        Column(
+            "status",
+            String(20),
+            nullable=False,
+            doc="OK | DEVIATION | NOT_IN_CATALOG | CANNOT_COMPARE | AGREEMENT_EXPIRED",
+        ),
+        Column("note", Text),
+        Column("base_unit", String(10)),
+        Column("quantity", ExactDecimal, doc="invoiced quantity in base units"),
+        Column("invoiced_unit_price", ExactDecimal, doc="per base unit"),
+        Column("expected_unit_price", ExactDecimal, doc="per base unit, from catalog and agreement"),
+        Column("difference_percent", ExactDecimal),
+        Column("overcharge", ExactDecimal),
+        Column("rule", String(30)),
+        Column("version_id", String(36)),
+        Column("agreement_id", String(80)),
+        Column("order_row_id", Integer, doc="the delivery row this line bills (erp_order_row.id)"),
+        Column("link_method", String(30), nullable=False),
+    )
+    meta.create_all(conn, tables=[meta.tables["erp_invoice_check"], meta.tables["erp_invoice_line_check"]])
+
+
 ERP_MIGRATIONS = [
     Migration(1, "supplier invoices with lines, VAT breakdown, conflicts", _v1),
     Migration(2, "supplier invoice attachments (archived embedded documents)", _v2),
     Migration(3, "price catalog: price-list versions, prices, discount agreements", _v3),
     Migration(4, "work orders, order rows from pick-ups, unmatched deliveries", _v4),
+    Migration(5, "invoice price control and reconciliation results", _v5),
 ]

@@ -210,3 +210,43 @@ unmatched = Table(
     Column("resolved_at", UtcDateTime),
     UniqueConstraint("tenant_id", "wholesaler_id", "document_number", "line_id", name="uq_erp_unmatched"),
 )
+
+
+invoice_check = Table(
+    "erp_invoice_check",
+    metadata,
+    Column("invoice_id", Integer, ForeignKey("erp_supplier_invoice.id", ondelete="CASCADE"), primary_key=True),
+    Column("price_checked", Boolean, nullable=False, doc="every line compared, or marked why it could not be"),
+    Column("lines", Integer, nullable=False),
+    Column("deviations", Integer, nullable=False),
+    Column("overcharge_total", ExactDecimal, nullable=False, doc="sum of the deviations' overcharges"),
+    Column("not_in_catalog", Integer, nullable=False),
+    Column("cannot_compare", Integer, nullable=False),
+    Column("agreement_expired", Integer, nullable=False),
+    Column("matched_lines", Integer, nullable=False, doc="lines linked to a delivery row"),
+    Column("not_delivered_lines", Integer, nullable=False, doc="lines billing nothing that was delivered"),
+    Column("checked_at", UtcDateTime, nullable=False),
+)
+
+invoice_line_check = Table(
+    "erp_invoice_line_check",
+    metadata,
+    Column("invoice_id", Integer, ForeignKey("erp_supplier_invoice.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("line_id", String(100), nullable=False),
+    Column(
+        "status", String(20), nullable=False, doc="OK | DEVIATION | NOT_IN_CATALOG | CANNOT_COMPARE | AGREEMENT_EXPIRED"
+    ),
+    Column("note", Text),
+    Column("base_unit", String(10)),
+    Column("quantity", ExactDecimal, doc="invoiced quantity in base units"),
+    Column("invoiced_unit_price", ExactDecimal, doc="per base unit"),
+    Column("expected_unit_price", ExactDecimal, doc="per base unit, from catalog and agreement"),
+    Column("difference_percent", ExactDecimal),
+    Column("overcharge", ExactDecimal),
+    Column("rule", String(30)),
+    Column("version_id", String(36)),
+    Column("agreement_id", String(80)),
+    Column("order_row_id", Integer, doc="the delivery row this line bills (erp_order_row.id)"),
+    Column("link_method", String(30), nullable=False),
+)
