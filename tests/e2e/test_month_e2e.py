@@ -37,7 +37,10 @@ PRICES = (
     "VL;1;1000001;JORDFELSBRYTARE 2P;;1;EA;STYCK;89900;10000;20261101;1;;30CC;;;J;10000;0;B\r\n"
     "VL;1;3000001;ISOLERINGSTEJP 19MM;;1;RO;RULLE;3500;10000;20261101;1;;40DD;;;J;10000;0;B\r\n"
 )
-LETTER = "RH;EFONELFO;4.0;SE556301234201;;10042;AVT-1;20261101;;SEK;H;Elgrossisten Syd AB;;;;;SE\r\nRL;5;14AA;;4200;Kabel\r\n"
+LETTER = (
+    "RH;EFONELFO;4.0;SE556301234201;;10042;AVT-1;20261101;;SEK;H;Elgrossisten Syd AB;;;;;SE\r\n"
+    "RL;5;14AA;;4200;Kabel\r\n"
+)
 INVOICE = [
     InvoiceLineSpec("1", "1416002", "Installationskabel EKK 3G1,5", "100", "MTR", "690.20", "100"),  # per 100 m
     InvoiceLineSpec("2", "1823410", "Apparatdosa 1-fack", "25", "EA", "15.00"),  # agreed 14.50
