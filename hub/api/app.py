@@ -15,11 +15,12 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from hub import __version__
-from hub.api import routes_admin, routes_health, routes_tenant
-from hub.api.deps import ApiContext, ApiRuntime, known_query_only
+from hub.api import routes_admin, routes_health, routes_ops, routes_tenant
+from hub.api.deps import ApiContext, known_query_only
 from hub.api.errors import install_error_handlers
 from hub.api.health import Probes, default_probes
 from hub.api.tokens import TokenStore, migrate
+from hub.runtime import Runtime
 
 DESCRIPTION = (
     "Tenant-scoped reads for ERP consumers (supplier invoices, net prices, document status) and read-only "
@@ -28,7 +29,7 @@ DESCRIPTION = (
 )
 
 
-def create_app(runtime: ApiRuntime, *, probes: Probes | None = None) -> FastAPI:
+def create_app(runtime: Runtime, *, probes: Probes | None = None) -> FastAPI:
     """The API over ``runtime``'s databases; applies the API's own migration (tokens) first."""
     migrate(runtime.state_engine)
     context = ApiContext(runtime, TokenStore(runtime.state_engine), probes or default_probes(runtime))
@@ -47,7 +48,7 @@ def create_app(runtime: ApiRuntime, *, probes: Probes | None = None) -> FastAPI:
     )
     app.state.hub = context
     install_error_handlers(app)
-    for router in (routes_health.router, routes_tenant.router, routes_admin.router):
+    for router in (routes_health.router, routes_tenant.router, routes_ops.router, routes_admin.router):
         app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -4,36 +4,22 @@ caller's :class:`Principal`, checked against the scope a route needs (``admin`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Protocol
+from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
 
 from hub.api.errors import BEARER_CHALLENGE, ApiError, ErrorDetail
 from hub.api.health import Probes
 from hub.api.tokens import Principal, TokenStore
-from hub.partners import PARTNER_ID, Partners, Tenant
-from hub.settings import HubSettings
-
-
-class ApiRuntime(Protocol):
-    """What the API needs of :class:`hub.runtime.Runtime` (a protocol: no import of the whole runtime)."""
-
-    settings: HubSettings
-    partners: Partners
-    bootstrap_servers: str | None
-
-    @property
-    def state_engine(self) -> Engine: ...
-    @property
-    def erp_engine(self) -> Engine: ...
+from hub.partners import PARTNER_ID, Tenant
+from hub.runtime import Runtime
 
 
 @dataclass(frozen=True)
 class ApiContext:
-    runtime: ApiRuntime
+    runtime: Runtime
     tokens: TokenStore
     probes: Probes
 

@@ -12,16 +12,26 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import Engine, text
 
 from hub.api.models import Check, Readiness
 from hub.kafka.topics import TopicNames, apply_topics
 from hub.runtime import resolve_bootstrap
+from hub.settings import HubSettings
 
-if TYPE_CHECKING:
-    from hub.api.deps import ApiRuntime
+
+class ProbedRuntime(Protocol):
+    """What the probes need of :class:`hub.runtime.Runtime`."""
+
+    settings: HubSettings
+    bootstrap_servers: str | None
+
+    @property
+    def state_engine(self) -> Engine: ...
+    @property
+    def erp_engine(self) -> Engine: ...
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,7 @@ class Probes:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def default_probes(runtime: ApiRuntime, timeout_s: float = 2.0) -> Probes:
+def default_probes(runtime: ProbedRuntime, timeout_s: float = 2.0) -> Probes:
     """The state database (and the ERP database when it is another one) and the broker's metadata."""
     state, erp = runtime.state_engine, runtime.erp_engine
     if erp is state:
@@ -73,7 +83,7 @@ def _database(engine: Engine) -> str:
     return f"{engine.dialect.name} answered"
 
 
-def _broker(runtime: ApiRuntime, timeout_s: float) -> str:
+def _broker(runtime: ProbedRuntime, timeout_s: float) -> str:
     bootstrap = runtime.bootstrap_servers or resolve_bootstrap(runtime.settings)
     # A metadata request (list topics) with no topics to create: proves the broker answers the protocol.
     apply_topics(bootstrap, [], TopicNames(runtime.settings.topic_prefix), timeout_s=timeout_s)

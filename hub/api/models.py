@@ -4,7 +4,7 @@ strings ("2737.00" stays a string; never a float), dates ISO ``YYYY-MM-DD``, ins
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -273,3 +273,36 @@ class Readiness(BaseModel):
 
 class Liveness(BaseModel):
     status: Literal["ok"]
+
+
+class TrailStep(BaseModel):
+    at: dt.datetime | None = Field(description="When; null for a current state (e.g. the ERP status now).")
+    step: str = Field(description="received, archived, published, acknowledged, translated, event, sink, …")
+    detail: str
+    data: dict[str, Any] = Field(description="Machine-readable extras of the step (ids, offsets, run ids).")
+
+
+class FullTrail(BaseModel):
+    """Everything that happened to one document (hub.ops.trail, as ``hub trail`` shows it)."""
+
+    document_id: str
+    partner_id: str
+    filename: str | None
+    state: str
+    steps: list[TrailStep]
+
+
+class DeadLetterGroup(BaseModel):
+    code: str
+    partner_id: str | None
+    translator: str | None
+    letters: int
+    documents: int
+    open_documents: int = Field(description="Documents still dead-lettered (not yet fixed by a replay).")
+    first: dt.datetime
+    last: dt.datetime
+
+
+class DeadLetterDetail(BaseModel):
+    dead_letter: DeadLetter
+    document: LedgerDocument | None = Field(description="The ledger row of its document, if it had one.")

@@ -18,15 +18,15 @@ import structlog
 import uvicorn
 
 from hub.api.app import create_app
-from hub.api.deps import ApiRuntime
 from hub.errors import ConfigError
+from hub.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 LOOPBACK = "127.0.0.1"
 
 
 class ApiServer:
-    def __init__(self, runtime: ApiRuntime, host: str = LOOPBACK, port: int = 8780) -> None:
+    def __init__(self, runtime: Runtime, host: str = LOOPBACK, port: int = 8780) -> None:
         self.runtime, self.host, self.port = runtime, host, port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None

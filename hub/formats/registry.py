@@ -113,7 +113,10 @@ def _load_plugin(item: str) -> Translator:
     cls = getattr(module, class_name, None)
     if not isinstance(cls, type):
         raise ConfigError(f"{where}: module {module_name!r} has no class {class_name!r}")
-    translator = cls()
+    try:
+        translator = cls()
+    except Exception as exc:  # a plugin's constructor is foreign code: any failure is a configuration problem
+        raise ConfigError(f"{where}: {class_name}() failed: {exc}") from None
     if not isinstance(getattr(translator, "id", None), TranslatorId) or not all(
         callable(getattr(translator, name, None)) for name in ("accepts", "translate")
     ):
