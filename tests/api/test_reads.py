@@ -118,3 +118,22 @@ def test_openapi_is_published_without_422s(client: TestClient) -> None:
     assert "422" not in responses and "400" in responses
     scheme = spec["components"]["securitySchemes"]["token"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+
+
+def test_admin_operations_backed_by_the_ops_tools(client: TestClient, world: World) -> None:
+    headers = bearer(world.admin)
+    trail = client.get(f"/admin/documents/{world.a.document_id}/trail", headers=headers)
+    assert trail.status_code == 200, trail.text
+    steps = [s["step"] for s in trail.json()["steps"]]
+    assert steps[:3] == ["received", "archived", "published"] and {"translated", "sink", "erp"} <= set(steps)
+    groups = client.get("/admin/dead-letters/groups", headers=headers).json()
+    assert [(g["code"], g["letters"], g["documents"], g["open_documents"]) for g in groups] == [("PARSE_ERROR", 2, 2, 2)]
+    assert client.get("/admin/dead-letters/groups?code=RULE_FAILED", headers=headers).json() == []
+    assert client.get("/admin/dead-letters/groups?code=lower", headers=headers).status_code == 400
+    letter_id = client.get(f"/admin/dead-letters?document_id={world.a_failed}", headers=headers).json()["items"][0]["id"]
+    detail = client.get(f"/admin/dead-letters/{letter_id}", headers=headers).json()
+    assert detail["dead_letter"]["code"] == "PARSE_ERROR" and detail["document"]["tenant_scope"] == A
+    assert client.get("/admin/dead-letters/999999", headers=headers).json()["error"]["code"] == "UNKNOWN_DEAD_LETTER"
+    unknown = client.get("/admin/documents/0190a0a0-0000-7000-8000-000000000000/trail", headers=headers)
+    assert unknown.status_code == 404
+    assert client.get(f"/admin/documents/{world.a.document_id}/trail", headers=bearer(world.token_a)).status_code == 403
