@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from hub.kafka.embedded import EmbeddedBroker
+from hub.runtime import Runtime
 
 pytest_plugins = ["tests.services.sshd"]
 
@@ -96,3 +97,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         on_postgres = callspec is not None and "postgresql" in callspec.params.values()
         if on_postgres or SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def runtime_each_erp(
+    request: pytest.FixtureRequest, tmp_path: Path, bootstrap_servers: str, unique: str
+) -> Iterator[Runtime]:
+    """A runtime on the test broker, once with the SQLite ERP and once with PostgreSQL."""
+    from tests.support import broker_runtime
+
+    erp_url = None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    rt = broker_runtime(erp_url, tmp_path, bootstrap_servers, unique)
+    yield rt
+    rt.close()

@@ -87,6 +87,15 @@ def make_runtime(settings: HubSettings) -> Runtime:
     return runtime
 
 
+def broker_runtime(erp_url: str | None, tmp_path: Path, bootstrap_servers: str, unique: str) -> Runtime:
+    """A runtime on the test broker (its topics created) with SQLite, or the ERP at ``erp_url``."""
+    from hub.kafka.topics import apply_topics, load_topic_specs
+
+    rt = make_runtime(make_settings(tmp_path, bootstrap_servers=bootstrap_servers, unique=unique, erp_url=erp_url))
+    apply_topics(bootstrap_servers, load_topic_specs(), rt.topics)
+    return rt
+
+
 def wait_for(probe: Callable[[], T | None], *, timeout_s: float = 60.0, what: str = "condition") -> T:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from hub import __version__
-from hub.api import routes_admin, routes_health, routes_ops, routes_tenant
+from hub.api import routes_actions, routes_admin, routes_health, routes_ops, routes_tenant
 from hub.api.deps import ApiContext, known_query_only
 from hub.api.errors import install_error_handlers
 from hub.api.health import Probes, default_probes
@@ -23,8 +23,9 @@ from hub.api.tokens import TokenStore, migrate
 from hub.runtime import Runtime
 
 DESCRIPTION = (
-    "Tenant-scoped reads for ERP consumers (supplier invoices, net prices, document status) and read-only "
-    "operations for admins (ledger documents, trails, dead letters). Authenticate with "
+    "Tenant-scoped reads for ERP consumers (supplier invoices, net prices, document status); operations for "
+    "admins: ledger documents, trails, dead letters, and audited replay, dead-letter retry and redelivery. "
+    "Authenticate with "
     "`Authorization: Bearer <token>`; tokens come from `hub tokens create`."
 )
 
@@ -48,7 +49,8 @@ def create_app(runtime: Runtime, *, probes: Probes | None = None) -> FastAPI:
     )
     app.state.hub = context
     install_error_handlers(app)
-    for router in (routes_health.router, routes_tenant.router, routes_ops.router, routes_admin.router):
+    for router in (routes_health.router, routes_tenant.router, routes_ops.router, routes_admin.router,
+                   routes_actions.router):  # fmt: skip
         app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

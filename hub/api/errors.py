@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from hub.errors import HubError
+from hub.errors import HubError, TransientError
 
 log = structlog.get_logger(__name__)
 STATUS_CODES = {400: "INVALID_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
@@ -103,6 +103,12 @@ async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_json(503, "DATABASE_UNAVAILABLE", "the database is not reachable; try again shortly")
 
 
+async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TransientError)
+    log.warning("api.dependency_unavailable", code=exc.code, error=exc.message)
+    return error_json(503, exc.code, exc.message)
+
+
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("api.internal_error", path=request.url.path, exc_info=exc)
     return error_json(500, "INTERNAL", f"unexpected {type(exc).__name__}; this is a bug, please report it")
@@ -113,4 +119,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(TransientError, _unavailable)  # broker or store down during an action
     app.add_exception_handler(Exception, _internal_error)

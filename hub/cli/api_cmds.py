@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import threading
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -79,12 +80,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind; keep loopback unless a proxy fronts it.")] = LOOPBACK,
     port: Annotated[int | None, typer.Option(help="Port; default HUB_API_PORT.")] = None,
 ) -> None:
-    """Run only the HTTP API (reads the databases; needs no agents). Ctrl-C stops it."""
+    """Run only the HTTP API (reads the databases; needs no agents). Ctrl-C or SIGTERM stops it."""
     obj: Ctx = ctx.obj
     runtime = obj.runtime()
     runtime.migrate()
     server = ApiServer(runtime, host, obj.settings.api_port if port is None else port)
     stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a container stop: finish requests, then exit
     server.start()
     typer.echo(f"grossisthub API on {server.url} (OpenAPI: {server.url}/docs) — Ctrl-C stops it", err=True)
     try:

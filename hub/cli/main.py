@@ -12,9 +12,10 @@ from typing import Annotated
 
 import typer
 
-from hub.cli import erp, ops, orders, partners, pricing, up
+from hub.cli import api_cmds, erp, ops, ops_cmds, orders, partners, pricing, up
 from hub.cli.context import Ctx
 from hub.errors import DocumentError, HubError
+from hub.formats.registry import install_extra_translators
 from hub.logs import configure_logging
 from hub.settings import load_settings
 
@@ -45,6 +46,9 @@ app.command("up")(up.up)
 app.command("run")(up.run)
 app.command("translate")(ops.translate)
 app.command("import")(ops.import_file)
+app.add_typer(api_cmds.tokens_app, name="tokens")
+app.command("api")(api_cmds.serve)
+ops_cmds.register(app)
 
 EXIT_FAILURE = 1
 EXIT_DOCUMENT = 2
@@ -61,6 +65,7 @@ def _settings(
     overrides = {"partners_file": partners} if partners else {}
     settings = load_settings(**overrides)
     configure_logging(settings)
+    install_extra_translators(settings.extra_translators)  # before any command picks a translator
     ctx.obj = Ctx(settings)
 
 

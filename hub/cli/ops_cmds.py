@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, NoReturn
@@ -20,12 +20,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from hub.cli.context import Ctx
 from hub.errors import TransientError
+from hub.kafka.topics import TopicNames
 from hub.ops import dlq as dlq_ops
 from hub.ops import render
 from hub.ops.audit import AuditLog, default_operator
-from hub.ops.diff import order_by_importance
 from hub.ops.preview import make_preview
-from hub.ops.redeliver import MISSING, REPLACED, EventSelection, Redeliverer, redeliver_all, select_events
+from hub.ops.redeliver import (
+    MISSING,
+    REPLACED,
+    EventSelection,
+    Redelivered,
+    Redeliverer,
+    redeliver_all,
+    select_events,
+)
 from hub.ops.replay import PENDING, Replayer, ReplayPlan, ReplayResult, plan
 from hub.ops.selection import Selection, parse_when
 from hub.ops.trail import build_trail, find_documents
@@ -56,6 +64,7 @@ def register(app: typer.Typer) -> None:
 
 
 def fail(code: str, message: str, exit_code: int = 2) -> NoReturn:
+    """Print ``error[CODE]: message`` and exit: 2 for a usage error (the default), 1 when nothing was found."""
     typer.echo(f"error[{code}]: {message}", err=True)
     raise typer.Exit(exit_code)
 
@@ -189,7 +198,7 @@ def dlq_retry(
     try:
         documents, unknown, orphans = dlq_ops.documents_to_retry(runtime.state_engine, f)
         if unknown:
-            fail("NOT_FOUND", f"no dead letter {', '.join(f'#{i}' for i in unknown)}; see hub dlq list --entries")
+            fail("NOT_FOUND", f"no dead letter {', '.join(f'#{i}' for i in unknown)}; see hub dlq list --entries", 1)
         if orphans:
             typer.echo(f"skipped dead letter(s) {', '.join(f'#{i}' for i in orphans)}: no document to re-run", err=True)
         chosen = plan(runtime.state_engine, Selection(documents=tuple(documents)))
@@ -297,7 +306,7 @@ def _run(
     as_json: bool,
 ) -> None:
     if chosen.unknown:
-        fail("NOT_FOUND", f"not in the ledger: {', '.join(chosen.unknown)} (find documents with hub trail)")
+        fail("NOT_FOUND", f"not in the ledger: {', '.join(chosen.unknown)} (find documents with hub trail)", 1)
     for row, why in chosen.skipped:
         typer.echo(f"skipped {row.document_id} ({row.entry.filename}): {why}", err=True)
     if not chosen.documents:
@@ -315,46 +324,31 @@ def _run(
 def _dry_run(replayer: Replayer, run_id: str, chosen: ReplayPlan, as_json: bool) -> None:
     with _progress() as progress:
         task = progress.add_task("previewing", total=len(chosen.documents))
-        previews = []
-        for row in chosen.documents:
-            previews.append(replayer.preview(run_id, row))
-            progress.advance(task)
-    replayer.audit.finish(run_id, Counter(p.outcome for p in previews))
-    ordered = order_by_importance(previews, lambda p: p.records)
+        ordered = replayer.preview_all(run_id, chosen.documents, lambda: progress.advance(task))
     if as_json:
         _print_json({"run_id": run_id, "dry_run": True, "documents": [render.preview_json(p) for p in ordered]})
         return
     render.dry_run(_out(), ordered)
-    typer.echo(f"dry run {run_id}: {len(previews)} document(s) previewed; nothing was published")
+    typer.echo(f"dry run {run_id}: {len(ordered)} document(s) previewed; nothing was published")
 
 
 def _replay(replayer: Replayer, run_id: str, chosen: ReplayPlan, wait_s: float, as_json: bool) -> None:
-    results: list[ReplayResult] = []
-    failed = True
-    try:
-        with _progress() as progress:
-            task = progress.add_task("re-translating", total=len(chosen.documents))
-            for row in chosen.documents:
-                results.append(replayer.replay(run_id, row))
-                progress.advance(task)
-            if wait_s > 0:
-                waiting = progress.add_task("waiting for the sinks", total=None)
-                replayer.wait(results, wait_s, _ticker(progress, waiting))
-        failed = False
-    except TransientError:
-        done = f"replay {run_id} stopped after {len(results)} of {len(chosen.documents)} document(s)"
-        typer.echo(f"{done}; run it again when the broker/database is back (replay is idempotent)", err=True)
-        raise
-    finally:
-        counts = replayer.record(run_id, results, failed=failed)
+    with _progress() as progress:
+        task = progress.add_task("re-translating", total=len(chosen.documents))
+        waiting = progress.add_task("waiting for the sinks", total=None, visible=False)
+
+        def wait_tick(done: int, total: int) -> None:
+            progress.update(waiting, completed=done, total=total, visible=True)
+
+        try:
+            results, counts = replayer.replay_all(
+                run_id, chosen.documents, wait_s, lambda: progress.advance(task), wait_tick
+            )
+        except TransientError:
+            done = f"replay {run_id} stopped after {progress.tasks[0].completed:.0f} of {len(chosen.documents)}"
+            typer.echo(f"{done} document(s); run it again when the broker/database is back (idempotent)", err=True)
+            raise
     _report(run_id, results, counts, as_json, wait_s)
-
-
-def _ticker(progress: Progress, task: Any) -> Callable[[int, int], None]:
-    def tick(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
-
-    return tick
 
 
 def _report(run_id: str, results: Sequence[ReplayResult], counts: Counter[str], as_json: bool, wait_s: float) -> None:
@@ -390,17 +384,15 @@ def redeliver(
     """Apply events already produced to the sinks again (e.g. after the ERP database was restored), reading them
     from the topic offsets the ledger recorded; nothing is re-translated. Idempotent."""
     why = _reason(reason, "redeliver")
+    prefix = ctx.obj.settings.topic_prefix
+    names = tuple(t if prefix and t.startswith(prefix) else TopicNames(prefix)(t) for t in topic or ())
+    selection = EventSelection(
+        tuple(document or ()), names, _when(since, "--since"), _when(until, "--until"), everything
+    )
+    if selection.is_empty():  # a usage error is reported before the broker is looked for
+        fail("NOTHING_SELECTED", "say which events: --document, --topic, --since/--until or --all")
     runtime = _runtime(ctx, broker=True)
     try:
-        names = tuple(
-            t if t.startswith(runtime.settings.topic_prefix) and runtime.settings.topic_prefix else runtime.topics(t)
-            for t in topic or ()
-        )
-        selection = EventSelection(
-            tuple(document or ()), names, _when(since, "--since"), _when(until, "--until"), everything
-        )
-        if selection.is_empty():
-            fail("NOTHING_SELECTED", "say which events: --document, --topic, --since/--until or --all")
         _redeliver(runtime, selection, why, operator or default_operator(), as_json)
     finally:
         runtime.close()
@@ -412,27 +404,36 @@ def _redeliver(runtime: Runtime, selection: EventSelection, reason: str, operato
         fail("NOTHING_SELECTED", "no recorded events match (a dead-lettered document has none: use hub replay)", 1)
     audit = AuditLog(runtime.state_engine)
     run_id = audit.start("redeliver", operator=operator, reason=reason, selection=selection.describe(), dry_run=False)
-    results = []
-    with _reading() as on_record:
+    with audit.failing(run_id), _reading() as on_record:
         results = list(redeliver_all(Redeliverer(runtime, run_id), events, on_record))
     counts: Counter[str] = Counter(r.outcome for r in results)
     for document_id in dict.fromkeys(r.event["document_id"] for r in results):
-        mine = [r for r in results if r.event["document_id"] == document_id]
-        outcomes = {r.event["event_id"]: r.outcome for r in mine}
+        outcomes = {r.event["event_id"]: r.outcome for r in results if r.event["document_id"] == document_id}
         audit.item(run_id, document_id, _worst(list(outcomes.values())), events=outcomes)
     audit.finish(run_id, counts)
-    _print_json(
-        {"run_id": run_id, "events": [{**r.event, "outcome": r.outcome} for r in results]}
-    ) if as_json else _out().print(render.redelivered(results))
-    gone = sorted({r.event["document_id"] for r in results if r.outcome in (MISSING, REPLACED)})
+    if as_json:
+        _print_json({"run_id": run_id, "events": [{**r.event, "outcome": r.outcome} for r in results]})
+    else:
+        _out().print(render.redelivered(results))
+        typer.echo(
+            f"redeliver run {run_id}: {len(results)} event(s): "
+            + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        )
+    _gone(results)
+
+
+def _gone(results: Sequence[Redelivered]) -> None:
+    gone = list(dict.fromkeys(r.event["document_id"] for r in results if r.outcome in (MISSING, REPLACED)))
     if gone:
+        count = sum(1 for r in results if r.outcome in (MISSING, REPLACED))
         again = " ".join(f"--document {d}" for d in gone)
-        fail("EVENTS_GONE", f"{sum(counts[o] for o in (MISSING, REPLACED))} event(s) are no longer on their topic "
-             "(the bundled broker keeps nothing across restarts; retention may have removed them). Produce them "
-             f'again from the archive: hub replay {again} --reason "…"', 1)  # fmt: skip
-    typer.echo(
-        f"redeliver run {run_id}: {len(results)} event(s): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    )
+        fail(
+            "EVENTS_GONE",
+            f"{count} event(s) are no longer on their topic (the bundled broker keeps nothing across restarts; "
+            "retention may have removed them): produce them again from the archive with "
+            f'hub replay {again} --reason "…"',
+            1,
+        )
 
 
 @contextmanager

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from typing import Annotated
 
 import structlog
@@ -16,6 +17,7 @@ from hub.cli.context import Ctx
 from hub.connectors.base import Poller, run_poller
 from hub.connectors.dropfolder import DropFolder
 from hub.connectors.sftp import SftpPoller
+from hub.errors import ConfigError
 from hub.kafka.consumer import ConsumedRecord
 from hub.kafka.embedded import EmbeddedBroker
 from hub.kafka.topics import apply_topics, load_topic_specs
@@ -46,21 +48,36 @@ def up(ctx: typer.Context) -> None:
         stack.callback(_stop_pollers, stop, threads)
         as2 = _start_as2(runtime, stack)
         inbox = _start_inbox(runtime, stack)
-        _banner(settings, bootstrap, embedded, pollers, as2, inbox)
+        api = _start_api(runtime, stack)
+        _banner(settings, bootstrap, embedded, pollers, as2, inbox, api)
         code = _run_agents(runtime, bootstrap, list(ROLES), runtime.settings.app_id)
     raise typer.Exit(code)
 
 
+SERVER_ROLES = ("as2", "sftp-inbox")
+ALL_ROLES = (*ROLES, "sink-catalog", "connectors", *SERVER_ROLES)
+
+
 def run(
     ctx: typer.Context,
-    role: Annotated[str, typer.Argument(help=f"One of: {', '.join((*ROLES, 'sink-catalog', 'connectors'))}.")],
+    role: Annotated[str, typer.Argument(help=f"One of: {', '.join(ALL_ROLES)}.")],
+    listen_host: Annotated[
+        str | None,
+        typer.Option(
+            help="sftp-inbox only: the address to listen on instead of sftp_inbox.host of the partners file "
+            "(in a pod: its own IP, e.g. --listen-host $(POD_IP); wildcards are refused)."
+        ),
+    ] = None,
 ) -> None:
     """Run one role against an existing broker (HUB_BOOTSTRAP_SERVERS or a running `hub up`).
 
-    translate / translate-bulk / sink-erp are faust agents (one consumer group each);
-    connectors runs the drop folder and the SFTP pollers.
+    translate / translate-bulk / sink-erp / sink-orders are faust agents (one consumer group each);
+    sink-catalog is the batched price-list writer; connectors runs the drop folder, the SFTP and e-mail
+    pollers; as2 and sftp-inbox run the AS2 receiver and the hosted SFTP server of the partners file.
     """
     obj: Ctx = ctx.obj
+    if role not in ALL_ROLES:
+        raise typer.BadParameter(f"unknown role {role!r}; choose from {', '.join(ALL_ROLES)}")
     bootstrap = resolve_bootstrap(obj.settings)
     runtime = obj.runtime(bootstrap_servers=bootstrap)
     runtime.migrate()
@@ -71,8 +88,9 @@ def run(
         if role == "sink-catalog":
             _run_until_interrupted([_start_catalog(runtime, bootstrap, threading.Event())])
             return
-        if role not in ROLES:
-            raise typer.BadParameter(f"unknown role {role!r}; choose from {', '.join((*ROLES, 'connectors'))}")
+        if role in SERVER_ROLES:
+            _run_server(runtime, role, listen_host)
+            return
         code = _run_agents(runtime, bootstrap, [role], f"{obj.settings.app_id}-{role}")
     finally:
         runtime.close()
@@ -169,6 +187,20 @@ def _run_until_interrupted(threads: list[threading.Thread]) -> None:
         pass
 
 
+def _run_server(runtime: Runtime, role: str, listen_host: str | None) -> None:
+    """The AS2 receiver or the hosted SFTP inbox alone, until Ctrl-C or SIGTERM."""
+    with ExitStack() as stack:
+        started = _start_as2(runtime, stack) if role == "as2" else _start_inbox(runtime, stack, listen_host)
+        if started is None:
+            part = "as2_station" if role == "as2" else "sftp_inbox"
+            raise ConfigError(f"hub run {role}: the partners file has no {part} section; nothing to serve")
+        log.info("hub.serving", role=role, address=started)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a pod stop: close listeners, finish in-flight work
+        with suppress(KeyboardInterrupt):
+            stop.wait()
+
+
 def _run_connectors(runtime: Runtime) -> None:
     stop = threading.Event()
     threads = _start_pollers(_pollers(runtime), stop)
@@ -195,7 +227,7 @@ def _start_as2(runtime: Runtime, stack: ExitStack) -> str | None:
     return str(service.url)
 
 
-def _start_inbox(runtime: Runtime, stack: ExitStack) -> str | None:
+def _start_inbox(runtime: Runtime, stack: ExitStack, listen_host: str | None = None) -> str | None:
     """The hosted SFTP inbox when the partners file has ``sftp_inbox``; returns host:port."""
     from hub.connectors.inbox.server import HostedInbox
 
@@ -205,14 +237,32 @@ def _start_inbox(runtime: Runtime, stack: ExitStack) -> str | None:
     )
     if inbox is None:
         return None
+    if listen_host is not None:
+        inbox.listen_on(listen_host)
     inbox.start()  # in this thread: a ConfigError (address in use, unreadable host key) stops hub up
     stack.callback(inbox.close)
     host, port = inbox.address
     return f"{host}:{port}"
 
 
+def _start_api(runtime: Runtime, stack: ExitStack) -> str:
+    """The HTTP API (reads, ops, /livez, /readyz, /metrics) on 127.0.0.1:HUB_API_PORT; returns its URL."""
+    from hub.api.server import ApiServer  # FastAPI is imported only by the processes that serve it
+
+    server = ApiServer(runtime, port=runtime.settings.api_port)
+    server.start()  # a port in use is a ConfigError that names HUB_API_PORT
+    stack.callback(server.stop)
+    return server.url
+
+
 def _banner(
-    settings: HubSettings, bootstrap: str, embedded: bool, pollers: list[Poller], as2: str | None, inbox: str | None
+    settings: HubSettings,
+    bootstrap: str,
+    embedded: bool,
+    pollers: list[Poller],
+    as2: str | None,
+    inbox: str | None,
+    api: str,
 ) -> None:
     console = Console(stderr=True)
     console.print("[bold]grossisthub is up[/bold] — Ctrl-C stops it")
@@ -226,4 +276,5 @@ def _banner(
         console.print(f"  AS2 receiver {as2}")
     if inbox:
         console.print(f"  SFTP inbox   {inbox}")
+    console.print(f"  HTTP API     {api} (OpenAPI {api}/docs, metrics {api}/metrics)")
     console.print("  see results  hub erp invoices")

@@ -158,8 +158,10 @@ class Ledger:
                     .values(state=DEAD_LETTERED, last_error=f"{record.code}: {record.message}", updated_at=now)
                 )
 
-    def mark_event_sunk(self, event_id: str, outcome: str) -> None:
-        """Record a sink write; the document is ``sunk`` once none of its events is pending."""
+    def mark_event_sunk(self, event_id: str, outcome: str, *, still_open: bool = False) -> None:
+        """Record a sink write; the document is ``sunk`` once none of its events is pending — or, when the write
+        met a conflict flagged before and still waiting for a person (``still_open``), ``dead_lettered`` again,
+        so a replay of the same content does not close the dead letter nobody has dealt with."""
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(update(event).where(event.c.event_id == event_id).values(sunk_at=now, sink_outcome=outcome))
@@ -170,7 +172,8 @@ class Ledger:
                 select(func.count()).select_from(event).where(event.c.document_id == doc, event.c.sunk_at.is_(None))
             )
             if pending == 0:
-                conn.execute(update(intake).where(intake.c.document_id == doc).values(state=SUNK, updated_at=now))
+                state = DEAD_LETTERED if still_open else SUNK
+                conn.execute(update(intake).where(intake.c.document_id == doc).values(state=state, updated_at=now))
 
     def unfinished(self) -> list[LedgerEntry]:
         """Documents not yet sunk or dead-lettered: what the bundled broker may have forgotten."""

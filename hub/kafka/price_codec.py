@@ -26,11 +26,13 @@ from typing import Any
 
 from hub.canonical.pricelist import Alternative, Price
 from hub.canonical.schemas import SchemaVersion
+from hub.errors import UndecodableRecordError
 
 FINGERPRINT = bytes.fromhex("dd3ff35e6dc5b032")  # CRC-64-AVRO of schemas/price/1.0.0.avsc, little-endian
 SCALE = 10  # every decimal of the schema: bytes, precision 38, scale 10
 PRECISION = 38
 CACHE_LIMIT = 1 << 16  # entries per cache; a full cache is emptied (cheaper than LRU bookkeeping)
+SHORT_EXTRA = 64  # bytes: an ``extra`` map up to this size is remembered by its bytes
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 NUMBER_TYPES = ("SE_E_NUMBER", "SE_RSK", "NO_EL_NUMBER", "NO_NRF", "FI_SNRO", "DK_VVS", "GTIN", "SUPPLIER")
@@ -75,6 +77,8 @@ def _long(n: int) -> bytes:
         return _VARINT[z]
     if z < 1 << 21:
         return _CONT14[z & 0x3FFF] + _VARINT[z >> 14]
+    if not -(1 << 63) <= n < 1 << 63:
+        raise ValueError(f"{n} is out of range for an Avro long")
     return _varint(z)
 
 
@@ -99,11 +103,13 @@ _STOCKED: dict[bool | None, bytes] = {None: _NULL, False: b"\x02\x00", True: b"\
 
 # --- decimals ------------------------------------------------------------------------------------------
 
-_POW10 = tuple(10**k for k in range(SCALE + 1))
+_POW10: tuple[int, ...] = tuple(10**k for k in range(SCALE + 1))
 
 
 def unscaled(value: Decimal) -> int:
     """The unscaled integer at scale 10, with fastavro's checks (``ValueError`` where fastavro raises one)."""
+    if not isinstance(value, Decimal):
+        raise TypeError(f"{value!r} is not a Decimal")
     text = str(value)
     whole, _, places = text.partition(".")
     if len(places) <= SCALE and len(text) <= PRECISION and "E" not in text and text[-1].isdigit():
@@ -115,7 +121,7 @@ def unscaled(value: Decimal) -> int:
         raise ValueError("The decimal precision is bigger than allowed by schema")
     if exponent + SCALE < 0:
         raise ValueError("Scale provided in schema does not match the decimal")
-    magnitude = int("".join(map(str, digits))) * 10 ** (exponent + SCALE)
+    magnitude: int = int("".join(map(str, digits))) * 10 ** (exponent + SCALE)
     return -magnitude if sign else magnitude
 
 
@@ -123,9 +129,7 @@ def decimal_piece(value: Decimal) -> bytes:
     """Length and bytes of a decimal: two's complement, big-endian, sized from the magnitude like fastavro."""
     number = unscaled(value)
     size = (abs(number).bit_length() + 8) >> 3
-    if number >= 0:  # the length (one byte: size < 64) and the value as one unsigned integer
-        return (size << 1 << (size << 3) | number).to_bytes(size + 1, "big")
-    return _LEN[size] + number.to_bytes(size, "big", signed=True)
+    return _long(size) + number.to_bytes(size, "big", signed=True)
 
 
 # --- encoder -------------------------------------------------------------------------------------------
@@ -194,10 +198,16 @@ class PriceEncoder:
         except IndexError:  # a string of 8 KiB or more: beyond the length table
             return self._encode_any(p)
         except (KeyError, AttributeError, TypeError) as exc:
-            raise ValueError(f"price (line {p.line}) does not fit the Price schema: {exc!r}") from None
+            raise _misfit(p, exc) from None
 
     def _encode_any(self, p: Price) -> bytes:
         """What :meth:`encode` writes, without its tables' limits (for strings of 8 KiB and more)."""
+        try:
+            return self._join_any(p)
+        except (KeyError, AttributeError, TypeError) as exc:
+            raise _misfit(p, exc) from None
+
+    def _join_any(self, p: Price) -> bytes:
         return b"".join(
             (
                 self.prefix,
@@ -222,9 +232,15 @@ class PriceEncoder:
     def _decimal(self, value: Decimal) -> bytes:
         text = str(value)
         whole, _, places = text.partition(".")
-        if len(places) <= SCALE and len(text) <= PRECISION and "E" not in text and text[-1].isdigit():
+        if (
+            len(places) <= SCALE
+            and len(text) <= PRECISION
+            and "E" not in text
+            and text[-1].isdigit()
+            and isinstance(value, Decimal)
+        ):
             number = int(whole + places) * _POW10[SCALE - len(places)]
-            if number >= 0:  # the length (one byte: at most 17 bytes) and the value as one unsigned integer
+            if number >= 0:  # the length (one byte: at most 21 bytes) and the value as one unsigned integer
                 size = (number.bit_length() + 8) >> 3
                 return _remember(self._decimals, text, (size << 1 << (size << 3) | number).to_bytes(size + 1, "big"))
         return _remember(self._decimals, text, decimal_piece(value))
@@ -276,6 +292,10 @@ class PriceEncoder:
         return b"".join(parts)
 
 
+def _misfit(p: Price, exc: Exception) -> ValueError:
+    return ValueError(f"price (line {getattr(p, 'line', '?')}) does not fit the Price schema: {exc!r}")
+
+
 def _remember(cache: dict[Any, bytes], key: Any, piece: bytes) -> bytes:
     if len(cache) >= CACHE_LIMIT:
         cache.clear()
@@ -303,6 +323,8 @@ class DecodedPrice(dict[str, Any]):
 
     The type tells :func:`hub.pipeline.catalog.price_row` that nothing is left to convert."""
 
+    __slots__ = ()
+
 
 def _at(symbols: tuple[str, ...]) -> dict[int, str]:
     """Enum symbol by the byte of its index (zig-zag); a missing key is a corrupt body."""
@@ -315,10 +337,6 @@ _STATUS_AT = _at(STATUSES)
 _KIND_AT = _at(KINDS)
 _OPTIONAL_NUMBER_TYPE_AT = {(2, index): symbol for index, symbol in _NUMBER_TYPE_AT.items()}
 _STOCKED_AT: dict[bytes, bool | None] = {b"\x02\x00": False, b"\x02\x01": True}
-
-
-class CorruptBodyError(ValueError):
-    """The bytes are not a Price body of the schema this codec implements."""
 
 
 def _number(raw: bytes) -> Decimal:
@@ -366,14 +384,14 @@ def _read_long(b: bytes, pos: int) -> tuple[int, int]:
             return (z >> 1) ^ -(z & 1), pos
         shift += 7
         if shift > 63:
-            raise CorruptBodyError(f"varint longer than 10 bytes at {pos}")
+            raise UndecodableRecordError(f"varint longer than 10 bytes at {pos}")
 
 
 def read_string(b: bytes, pos: int) -> tuple[str, int]:
     size, pos = read_long(b, pos)
     end = pos + size
     if size < 0 or end > len(b):
-        raise CorruptBodyError(f"string of {size} bytes at {pos} in a body of {len(b)}")
+        raise UndecodableRecordError(f"string of {size} bytes at {pos} in a body of {len(b)}")
     return b[pos:end].decode(), end
 
 
@@ -381,7 +399,7 @@ def read_bytes(b: bytes, pos: int) -> tuple[bytes, int]:
     size, pos = read_long(b, pos)
     end = pos + size
     if size < 0 or end > len(b):
-        raise CorruptBodyError(f"bytes of {size} at {pos} in a body of {len(b)}")
+        raise UndecodableRecordError(f"bytes of {size} at {pos} in a body of {len(b)}")
     return b[pos:end], end
 
 
@@ -390,7 +408,7 @@ def read_optional_string(b: bytes, pos: int) -> tuple[str | None, int]:
     if branch == 0:
         return None, pos + 1
     if branch != 2:
-        raise CorruptBodyError(f"union branch {branch} at {pos}")
+        raise UndecodableRecordError(f"union branch {branch} at {pos}")
     return read_string(b, pos + 1)
 
 
@@ -415,11 +433,11 @@ class PriceDecoder:
         self._extras: dict[bytes, dict[str, str]] = {}  # extra by its bytes (the end of the body)
         # Runs of fields that mostly repeat from one price to the next: the last one as written and its values
         # (one attribute each, so a concurrent reader never sees the bytes of one and the values of another).
-        self._head: tuple[bytes, DecodedPrice] = (b"", DecodedPrice(_TEMPLATE))  # version_id … valid_from
+        self._head: tuple[bytes, dict[str, Any]] = (b"", _TEMPLATE)  # version_id … valid_from
         self._terms: tuple[bytes, bool | None, Decimal | None, date | None] = (b"", None, None, None)
 
     def decode(self, body: bytes | memoryview, offset: int = 0) -> DecodedPrice:
-        """The Price whose Avro body starts at ``offset``; :class:`CorruptBodyError` when it is not one."""
+        """The Price whose Avro body starts at ``offset``; :class:`UndecodableRecordError` when it is not one."""
         b = body if type(body) is bytes else bytes(body)
         try:
             head, template = self._head
@@ -447,15 +465,15 @@ class PriceDecoder:
             extra = self._extras.get(b[pos:])
             row["extra"] = self._read_extra(b, pos) if extra is None else extra.copy()
         except (IndexError, KeyError, ValueError, OverflowError) as exc:  # UnicodeDecodeError is a ValueError
-            raise CorruptBodyError(f"not a Price body: {exc!r}") from None
+            raise UndecodableRecordError(f"not a Price body: {exc!r}") from None
         return row
 
-    def _read_head(self, b: bytes, start: int) -> tuple[int, DecodedPrice]:
+    def _read_head(self, b: bytes, start: int) -> tuple[int, dict[str, Any]]:
         version_id, pos = read_string(b, start)
         wholesaler_id, pos = read_string(b, pos)
         scope, pos = read_string(b, pos)
         days, pos = read_long(b, pos)
-        template = DecodedPrice(_TEMPLATE)
+        template = _TEMPLATE.copy()  # a plain dict: DecodedPrice(template) clones it fastest
         template.update(version_id=version_id, wholesaler_id=wholesaler_id, scope=scope, valid_from=self._date(days))
         self._head = (b[start:pos], template)
         return pos, template
@@ -495,7 +513,7 @@ class PriceDecoder:
         price_date = None
         if b[pos]:
             if b[pos] != 2:
-                raise CorruptBodyError(f"union branch {b[pos]} at {pos}")
+                raise UndecodableRecordError(f"union branch {b[pos]} at {pos}")
             days, pos = read_long(b, pos + 1)
             price_date = self._date(days)
         else:
@@ -507,7 +525,7 @@ class PriceDecoder:
         if b[pos] == 0:
             return None, pos + 1
         if b[pos] != 2:
-            raise CorruptBodyError(f"union branch {b[pos]} at {pos}")
+            raise UndecodableRecordError(f"union branch {b[pos]} at {pos}")
         raw, pos = read_bytes(b, pos + 1)
         return self._numbers[raw], pos
 
@@ -532,6 +550,7 @@ class PriceDecoder:
                     number_type, pos = _OPTIONAL_NUMBER_TYPE_AT[branch, b[pos + 2]], pos + 3
                 else:
                     number_type, pos = None, pos + 2
+                article: str | None
                 if b[pos] == 2 and not (n := b[pos + 1]) & 0x81:
                     article, pos = b[pos + 2 : pos + 2 + (n >> 1)].decode(), pos + 2 + (n >> 1)
                 else:
@@ -548,9 +567,10 @@ class PriceDecoder:
                 key, pos = read_string(b, pos)
                 extra[key], pos = read_string(b, pos)
             count, pos = _block(b, pos)
-        if len(self._extras) >= CACHE_LIMIT:
-            self._extras.clear()
-        self._extras[b[start:]] = extra.copy()
+        if pos - start <= SHORT_EXTRA:  # longer maps mostly hold unique values (links): not worth keeping
+            if len(self._extras) >= CACHE_LIMIT:
+                self._extras.clear()
+            self._extras[b[start:]] = extra.copy()
         return extra
 
 

@@ -12,6 +12,8 @@ import getpass
 import json
 import socket
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,6 +95,15 @@ class AuditLog:
                 .where(audit_run.c.run_id == run_id)
                 .values(status=FAILED if failed else DONE, summary=json.dumps(dict(outcomes)), finished_at=utcnow())
             )
+
+    @contextmanager
+    def failing(self, run_id: str) -> Iterator[None]:
+        """Mark the run failed if the block raises (Ctrl-C included), so no run stays ``running`` for ever."""
+        try:
+            yield
+        except BaseException:
+            self.finish(run_id, Counter(), failed=True)
+            raise
 
     def run(self, run_id: str) -> RunRecord | None:
         with self.engine.connect() as conn:

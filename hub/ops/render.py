@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -51,6 +52,11 @@ def json_default(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     raise TypeError(type(value).__name__)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with decimals, dates and bytes as JSON text, as the ``--json`` output and the API show them."""
+    return json.loads(json.dumps(value, default=json_default, ensure_ascii=False))
 
 
 # --- dead letters -------------------------------------------------------------------------------------

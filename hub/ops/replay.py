@@ -23,6 +23,7 @@ from hub.db.types import utcnow
 from hub.intake.ledger import PUBLISHED, RECEIVED
 from hub.intake.tables import event
 from hub.ops.audit import AuditLog
+from hub.ops.diff import order_by_importance
 from hub.ops.dryrun import DocumentPreview, DryRun
 from hub.ops.rawdoc import REPLAY_HEADER, raw_record, tagged_runtime
 from hub.ops.selection import DocumentRow, Selection, missing_documents, select_documents
@@ -63,6 +64,41 @@ class Replayer:
     def __init__(self, runtime: Runtime, audit: AuditLog) -> None:
         self.rt, self.audit = runtime, audit
         self._stages: dict[str, TranslateStage] = {}
+
+    def preview_all(
+        self, run_id: str, rows: Sequence[DocumentRow], tick: Callable[[], None] = lambda: None
+    ) -> list[DocumentPreview]:
+        """Dry run of every document, most important change first; closes the run (``failed`` if it raised)."""
+        with self.audit.failing(run_id):
+            previews = []
+            for row in rows:
+                previews.append(self.preview(run_id, row))
+                tick()
+            self.audit.finish(run_id, Counter(p.outcome for p in previews))
+        return order_by_importance(previews, lambda p: p.records)
+
+    def replay_all(
+        self,
+        run_id: str,
+        rows: Sequence[DocumentRow],
+        wait_s: float,
+        tick: Callable[[], None] = lambda: None,
+        waiting: Callable[[int, int], None] = lambda done, total: None,
+    ) -> tuple[list[ReplayResult], Counter[str]]:
+        """Re-translate every document, wait up to ``wait_s`` for the sinks, record the audit items and close
+        the run — ``failed`` when a TransientError (broker, database) stopped it; that error propagates."""
+        results: list[ReplayResult] = []
+        failed = True
+        try:
+            for row in rows:
+                results.append(self.replay(run_id, row))
+                tick()
+            if wait_s > 0:
+                self.wait(results, wait_s, waiting)
+            failed = False
+        finally:
+            counts = self.record(run_id, results, failed=failed)
+        return results, counts
 
     def preview(self, run_id: str, row: DocumentRow) -> DocumentPreview:
         """Dry run of one document (publishes nothing); recorded in the audit log."""

@@ -22,6 +22,7 @@ from hub.canonical.pricelist import DiscountAgreement, PriceListVersion
 from hub.errors import DocumentError, StoreUnavailableError, TransientError
 from hub.intake.ledger import Ledger
 from hub.kafka.consumer import BatchConsumer, ConsumedRecord
+from hub.kafka.price_codec import DecodedPrice
 from hub.kafka.producer import DeliveryTracker, Publisher
 from hub.kafka.serde import AvroSerde
 from hub.kafka.topics import TopicNames
@@ -112,7 +113,11 @@ class CatalogStage:
 
 
 def price_row(data: dict[str, Any]) -> dict[str, Any]:
-    """An Avro-decoded Price as a catalog_price row (decimals normalised, only the stored columns)."""
+    """An Avro-decoded Price as a catalog_price row (decimals normalised, only the stored columns). A price
+    from the fast codec (:class:`DecodedPrice`, decimals normalised already) is a row as it is: the writer
+    reads the columns it stores by name, so the fields beyond them cost nothing — and a copy would."""
+    if type(data) is DecodedPrice:
+        return data
     row = {column: data.get(column) for column in PRICE_COLUMNS}
     for column in ("list_price", "price_quantity", "unit_list_price"):
         value = row[column]

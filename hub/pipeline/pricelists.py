@@ -9,7 +9,7 @@ refused — a customer-specific list is never published to every tenant); else `
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -39,9 +39,10 @@ MAX_REPORT = 100
 
 @dataclass
 class _Open:
-    """The version being streamed."""
+    """The version being streamed, and the payload writer stamping its fields on each price."""
 
     version: PriceListVersion
+    encode: Callable[[Price], bytes]
     tracker: DeliveryTracker = field(default_factory=DeliveryTracker)
     prices: int = 0
     failed: int = 0
@@ -108,13 +109,15 @@ class _Run:
             source_document_id=self.raw.document_id,
         )
         self._publish_version(version)
-        self.open = _Open(version)
+        encode = self.s.serde.price_encoder(
+            self.s.topics.price, version.version_id, version.wholesaler_id, version.scope, version.valid_from
+        )
+        self.open = _Open(version, encode)
 
     def _price(self, item: Price) -> None:
         run = self._require_open()
         v = run.version
-        value = price_avro(item, v.version_id, v.wholesaler_id, v.scope, v.valid_from)
-        payload = self.s.serde.encode(self.s.topics.price, Price.TYPE, value)
+        payload = run.encode(item)
         key = f"{v.wholesaler_id}|{v.scope}|{item.article_number}"
         headers = self._headers(v.version_id, v.scope)
         self.s.publisher.publish_tracked(self.s.topics.price, payload, key=key, headers=headers, tracker=run.tracker)

@@ -54,7 +54,7 @@ class SinkStage:
             return "dead_lettered"
         if self.price_control is not None and outcome in ("inserted", "updated", "unchanged"):
             self.price_control.run(invoice, prov)  # recomputed on a replay: the same results
-        self.ledger.mark_event_sunk(prov.event_id, outcome)
+        self.ledger.mark_event_sunk(prov.event_id, outcome, still_open=outcome == "conflict_known")
         metrics.sink_written("erp_invoice", outcome)
         if outcome in ("conflict", "protected"):
             self._report(record, invoice, prov, outcome)

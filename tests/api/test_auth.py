@@ -17,7 +17,8 @@ from tests.api.conftest import A, B, World, bearer
 
 TENANT_ROUTES = ["/tenants/{t}/invoices", "/tenants/{t}/invoices/{invoice}", "/tenants/{t}/prices/1416002",
                  "/tenants/{t}/documents/{document}"]  # fmt: skip
-ADMIN_ROUTES = ["/admin/documents", "/admin/documents/{document}", "/admin/dead-letters"]
+ADMIN_ROUTES = ["/admin/documents", "/admin/documents/{document}", "/admin/documents/{document}/trail",
+                "/admin/dead-letters", "/admin/dead-letters/groups", "/admin/dead-letters/1"]  # fmt: skip
 
 
 def _paths(world: World, tenant: str) -> list[str]:

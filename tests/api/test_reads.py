@@ -110,6 +110,16 @@ def test_invalid_input_is_a_400_with_the_error_envelope(client: TestClient, worl
         assert error["details"][0]["location"] == location
 
 
+def test_unknown_query_parameters_are_refused_not_ignored(client: TestClient, world: World) -> None:
+    response = client.get(f"/tenants/{A}/invoices?invoice_numbr=A-100", headers=bearer(world.token_a))
+    assert response.status_code == 400  # a typo must not answer with every invoice
+    error = response.json()["error"]
+    assert error["code"] == "INVALID_REQUEST" and "'invoice_numbr'" in error["message"]
+    assert "invoice_number" in error["message"] and error["details"] == [
+        {"location": "query.invoice_numbr", "message": "unknown parameter"}
+    ]
+
+
 def test_openapi_is_published_without_422s(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert {"/tenants/{tenant_id}/invoices/{invoice_id}", "/tenants/{tenant_id}/prices/{article}",
@@ -127,10 +137,13 @@ def test_admin_operations_backed_by_the_ops_tools(client: TestClient, world: Wor
     steps = [s["step"] for s in trail.json()["steps"]]
     assert steps[:3] == ["received", "archived", "published"] and {"translated", "sink", "erp"} <= set(steps)
     groups = client.get("/admin/dead-letters/groups", headers=headers).json()
-    assert [(g["code"], g["letters"], g["documents"], g["open_documents"]) for g in groups] == [("PARSE_ERROR", 2, 2, 2)]
+    assert [(g["code"], g["letters"], g["documents"], g["open_documents"]) for g in groups] == [
+        ("PARSE_ERROR", 2, 2, 2)
+    ]
     assert client.get("/admin/dead-letters/groups?code=RULE_FAILED", headers=headers).json() == []
     assert client.get("/admin/dead-letters/groups?code=lower", headers=headers).status_code == 400
-    letter_id = client.get(f"/admin/dead-letters?document_id={world.a_failed}", headers=headers).json()["items"][0]["id"]
+    letters = client.get(f"/admin/dead-letters?document_id={world.a_failed}", headers=headers).json()
+    letter_id = letters["items"][0]["id"]
     detail = client.get(f"/admin/dead-letters/{letter_id}", headers=headers).json()
     assert detail["dead_letter"]["code"] == "PARSE_ERROR" and detail["document"]["tenant_scope"] == A
     assert client.get("/admin/dead-letters/999999", headers=headers).json()["error"]["code"] == "UNKNOWN_DEAD_LETTER"

@@ -26,6 +26,7 @@ def hub_env(data_dir: Path, partners: Path, **extra: str) -> dict[str, str]:
         HUB_DROP_POLL_INTERVAL_S="0.3",
         HUB_LOG_FORMAT="json",
         HUB_CACHE_DIR=str(CACHE_DIR),
+        HUB_API_PORT="0",  # any free port: tests may run next to a developer's hub up
         **extra,
     )
     if VALIDATION_ARTEFACTS.is_dir():
@@ -42,13 +43,15 @@ class HubProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 30.0) -> None:
+        # a restart appends to the same log: only what this process writes counts as its banner
+        offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [*HUB, "up"], cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if "grossisthub is up" in self.log.read_text(errors="replace"):
+            if b"grossisthub is up" in self.log.read_bytes()[offset:]:
                 return
             if self.process.poll() is not None:
                 raise AssertionError(f"hub up exited with {self.process.returncode}:\n{self.log_tail()}")

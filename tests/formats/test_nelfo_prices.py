@@ -129,7 +129,7 @@ def test_etman_varefil_facts(nelfo: Path) -> None:
         "NO939765360MVA", "NOK", "2011-09-01", "2011-12-31",
     )  # fmt: skip
     assert sum(len(p.alternatives) for p in prices) == 973
-    assert {p.unit_code for p in prices} == {"EA", "MTR", "RO", "PK", None}  # BK (kurv) is not in the unit table
+    assert {p.unit_code for p in prices} == {"EA", "MTR", "RO", "PK", "BK"}  # BK: kurv, basket (Rec 21 XBK)
     assert {p.number_type for p in prices} == {"NO_EL_NUMBER", "SUPPLIER"}
     assert all(p.extra.get("varemrk") == "3" for p in prices if p.number_type == "SUPPLIER")
 
@@ -166,11 +166,13 @@ def test_hmt_cable_per_100_units_of_hectometre() -> None:
 
 
 def test_unit_code_from_the_unit_text_when_the_unit_code_is_not_rec20() -> None:
-    pair, basket, metre = prices_of(
+    pair, basket, metre, unknown = prices_of(
         vl("1", PrisEnhet="OP", PrisEnhetTxt="PAR"), vl("2", PrisEnhet="BK", PrisEnhetTxt="KURV"),
-        vl("3", PrisEnhet="MTR", PrisEnhetTxt="METER"),
+        vl("3", PrisEnhet="MTR", PrisEnhetTxt="METER"), vl("4", PrisEnhet="QQ", PrisEnhetTxt="SKUFF"),
     )  # fmt: skip
-    assert [(p.unit, p.unit_code) for p in (pair, basket, metre)] == [("PAR", "PR"), ("KURV", None), ("METER", "MTR")]
+    assert [(p.unit, p.unit_code) for p in (pair, basket, metre, unknown)] == [
+        ("PAR", "PR"), ("KURV", "BK"), ("METER", "MTR"), ("SKUFF", None),
+    ]  # fmt: skip
 
 
 def test_quantity_division_rounds_half_up_to_six_decimals() -> None:

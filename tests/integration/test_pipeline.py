@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,23 +12,17 @@ from hub.canonical import DeadLetter, SupplierInvoice
 from hub.canonical.codec import from_dict
 from hub.intake.service import Delivery
 from hub.kafka.consumer import ConsumedRecord, read_records
-from hub.kafka.topics import apply_topics, load_topic_specs
 from hub.runtime import Runtime
 from hub.sinks.erp.queries import list_invoices
 from tests.conftest import EXAMPLES
-from tests.support import make_runtime, make_settings
 
 pytestmark = pytest.mark.integration
 DEMO = EXAMPLES / "invoices" / "elgrossisten-syd-F2026-1187.xml"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def runtime(request: pytest.FixtureRequest, tmp_path: Path, bootstrap_servers: str, unique: str) -> Iterator[Runtime]:
-    erp_url = None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    rt = make_runtime(make_settings(tmp_path, bootstrap_servers=bootstrap_servers, unique=unique, erp_url=erp_url))
-    apply_topics(bootstrap_servers, load_topic_specs(), rt.topics)
-    yield rt
-    rt.close()
+@pytest.fixture
+def runtime(runtime_each_erp: Runtime) -> Runtime:
+    return runtime_each_erp
 
 
 def consume(rt: Runtime, topic: str, count: int, group: str) -> list[ConsumedRecord]:

@@ -17,9 +17,19 @@ from hub.canonical.invoice import InvoiceLine, SupplierInvoice
 from hub.errors import InvalidValueError
 from hub.formats.base import TranslationContext, TranslatorId
 from hub.formats.peppol_bis3 import PeppolBis3Translator
+from tests.conftest import EXAMPLES
 
+DEMO = (EXAMPLES / "invoices" / "elgrossisten-syd-F2026-1187.xml").read_bytes()
 BUGGY = "tests.ops.translators:BuggyPeppolV1"
 FIXED = "tests.ops.translators:FixedPeppolV2"
+
+
+def variant(number: str, *, price: bytes = b"1190.00", base: bytes = b"100") -> bytes:
+    """The demo invoice under another number; line 1 priced ``price`` per ``base`` metres (same amounts)."""
+    data = DEMO.replace(b"<cbc:ID>F2026-1187</cbc:ID>", f"<cbc:ID>{number}</cbc:ID>".encode())
+    old = b'<cbc:PriceAmount currencyID="SEK">1190.00</cbc:PriceAmount>\n      <cbc:BaseQuantity unitCode="MTR">100<'
+    new = b'<cbc:PriceAmount currencyID="SEK">' + price + b'</cbc:PriceAmount>\n      <cbc:BaseQuantity unitCode="MTR">'
+    return data.replace(old, new + base + b"<")
 
 
 class BuggyPeppolV1(PeppolBis3Translator):

@@ -20,6 +20,7 @@ from pathlib import Path
 import paramiko
 import structlog
 from paramiko.common import AUTH_FAILED, AUTH_SUCCESSFUL, OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED, OPEN_SUCCEEDED
+from pydantic import ValidationError
 
 from hub.connectors.inbox.config import InboxServer, parse_authorized_key
 from hub.connectors.inbox.files import InboxFs, InboxSftpSubsystem
@@ -106,6 +107,14 @@ class HostedInbox:
         root = config.root_dir or data_dir / "sftp-inbox" / "root"
         accounts = build_accounts(partners, root)
         return cls(config, accounts, intake, data_dir=data_dir, max_document_bytes=max_document_bytes)
+
+    def listen_on(self, host: str) -> None:
+        """Listen on ``host`` instead of the partners file's address (a pod's own IP); checked like the file's."""
+        try:
+            self.config = self.config.model_copy(update={"host": InboxServer.model_validate({"host": host}).host})
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"]
+            raise ConfigError(f"SFTP inbox --listen-host {host!r}: {reason}") from None
 
     @property
     def address(self) -> tuple[str, int]:

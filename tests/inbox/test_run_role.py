@@ -1,0 +1,72 @@
+"""`hub run sftp-inbox` and `hub run as2` as their own processes (the Helm chart's server roles).
+
+The inbox role listens where --listen-host says (a pod's own IP), answers with an SSH banner, refuses a
+wildcard address with a message naming the option, and stops cleanly on SIGTERM; a role whose section is
+missing from the partners file says so instead of idling.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.hubproc import HUB, hub_env
+from tests.inbox.hosted import generate_key, inbox_partners
+from tests.support import write_partners
+
+pytestmark = pytest.mark.integration
+
+
+def _env(tmp_path: Path, partners: Path, bootstrap_servers: str) -> dict[str, str]:
+    return hub_env(tmp_path / "var", partners, HUB_BOOTSTRAP_SERVERS=bootstrap_servers)
+
+
+def _serving_address(process: subprocess.Popen[str]) -> tuple[str, int]:
+    assert process.stdout is not None
+    for line in process.stdout:  # structured log lines; the role announces where it listens
+        if '"hub.serving"' in line:
+            host, port = json.loads(line)["address"].rsplit(":", 1)
+            return host, int(port)
+    raise AssertionError(f"hub run exited ({process.wait()}) without serving")
+
+
+def test_sftp_inbox_role_listens_on_the_given_host_and_stops_on_sigterm(tmp_path: Path, bootstrap_servers: str) -> None:
+    public = generate_key(tmp_path / "wholesaler_ed25519")
+    partners = inbox_partners(tmp_path, public, "{host: 127.0.0.2, port: 0}")
+    command = [*HUB, "run", "sftp-inbox", "--listen-host", "127.0.0.1"]
+    env = _env(tmp_path, partners, bootstrap_servers)
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        try:
+            host, port = _serving_address(process)
+            assert host == "127.0.0.1"  # --listen-host, not the file's 127.0.0.2
+            with socket.create_connection((host, port), timeout=10) as conn:
+                assert conn.recv(64).startswith(b"SSH-2.0-")
+        finally:
+            process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+
+
+def test_sftp_inbox_role_refuses_a_wildcard_listen_host(tmp_path: Path, bootstrap_servers: str) -> None:
+    public = generate_key(tmp_path / "wholesaler_ed25519")
+    partners = inbox_partners(tmp_path, public, "{host: 127.0.0.1, port: 0}")
+    result = subprocess.run(
+        [*HUB, "run", "sftp-inbox", "--listen-host", "0.0.0.0"],
+        env=_env(tmp_path, partners, bootstrap_servers), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "--listen-host '0.0.0.0'" in result.stderr and "wildcard address" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_as2_role_without_an_as2_station_says_so(tmp_path: Path, bootstrap_servers: str) -> None:
+    result = subprocess.run(
+        [*HUB, "run", "as2"], env=_env(tmp_path, write_partners(tmp_path), bootstrap_servers),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "hub run as2: the partners file has no as2_station section; nothing to serve" in result.stderr
