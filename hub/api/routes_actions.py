@@ -9,10 +9,11 @@ nothing. A request handles at most :data:`MAX_DOCUMENTS` documents (larger selec
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from hub.api.deps import Admin, Context
 from hub.api.errors import ApiError, error_responses
@@ -32,49 +33,96 @@ Partner = Annotated[str, StringConstraints(pattern=PARTNER_ID)]
 Document = Annotated[str, StringConstraints(pattern=DOCUMENT_ID)]
 Format = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Topic = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,200}$")]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+# One line of text with something in it: no control characters (PostgreSQL text cannot hold NUL), not blanks.
+Reason = Annotated[
+    str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$")
+]
+
+
+def _iso_text(value: object) -> object:
+    """JSON has no date type: a time is ISO 8601 text (pydantic would also take a number as epoch seconds)."""
+    if value is not None and not isinstance(value, str | datetime):
+        raise ValueError("expected an ISO 8601 date-time string with a time zone, e.g. 2026-03-01T00:00:00+01:00")
+    return value
+
+
+def _json_integer(value: object) -> object:
+    """A JSON integer: 12 or 12.0 (JSON Schema's integer), never "12" or true."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("expected an integer")
+    return value
+
+
+# JSON types are taken as the published schema says (no "1" for 1, no 1 for true); times are ISO text.
+When = Annotated[AwareDatetime | None, Field(strict=False), BeforeValidator(_iso_text)]
 WaitS = Annotated[float, Field(0.0, ge=0, le=60, description="Wait up to this long for the sinks (0 = don't).")]
 
 router = APIRouter(prefix="/admin", tags=["admin actions"], responses=error_responses(400, 401, 403, 503))
 
 
+def _some_selection(lists: tuple[str, ...], times: tuple[str, ...] = ("since", "until"), flag: str = "") -> Any:
+    """JSON Schema (in the published OpenAPI) that at least one filter is given: a non-empty list, a time,
+    or ``flag: true`` — so a request the document calls valid is never refused as "nothing selected"."""
+    branches: list[dict[str, Any]] = [{"required": [n], "properties": {n: {"type": "array", "minItems": 1}}}
+                                      for n in lists]  # fmt: skip
+    branches += [{"required": [n], "properties": {n: {"type": "string"}}} for n in times]
+    if flag:
+        branches.append({"required": [flag], "properties": {flag: {"const": True}}})
+    return {"anyOf": branches}
+
+
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     reason: Reason = Field(description="Why (mandatory; goes into the audit log with the token's name).")
 
 
 class ReplayRequest(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra=_some_selection(("documents", "partners", "formats", "dlq_codes"), flag="all"),
+    )
     dry_run: bool = Field(True, description="Only show per document what would change in the ERP (the default).")
     documents: list[Document] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
     partners: list[Partner] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
     formats: list[Format] = Field(default_factory=list, max_length=50, description="Translator names.")
     dlq_codes: list[Code] = Field(default_factory=list, max_length=50)
-    since: AwareDatetime | None = Field(None, description="Received at or after.")
-    until: AwareDatetime | None = Field(None, description="Received before.")
+    since: When = Field(None, description="Received at or after.")
+    until: When = Field(None, description="Received before.")
     all: bool = Field(False, description="Every translated or dead-lettered document (explicitly).")
     wait_s: WaitS = 0.0
 
 
 class RetryRequest(_Request):
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra=_some_selection(("ids", "codes", "partners"))
+    )
     dry_run: bool = Field(True, description="Only show what would change (the default).")
-    ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
+    ids: list[Annotated[int, Field(ge=1, le=2_147_483_647), BeforeValidator(_json_integer)]] = Field(
+        default_factory=list, max_length=MAX_DOCUMENTS
+    )
     codes: list[Code] = Field(default_factory=list, max_length=50)
     partners: list[Partner] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: When = None
+    until: When = None
     wait_s: WaitS = 0.0
 
 
 class RedeliverRequest(_Request):
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra=_some_selection(("documents", "topics"), flag="all")
+    )
     documents: list[Document] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
     topics: list[Topic] = Field(default_factory=list, max_length=50, description="Physical topic names.")
-    since: AwareDatetime | None = Field(None, description="Events produced at or after.")
-    until: AwareDatetime | None = Field(None, description="Events produced before.")
+    since: When = Field(None, description="Events produced at or after.")
+    until: When = Field(None, description="Events produced before.")
     all: bool = Field(False, description="Every recorded event (explicitly).")
 
 
 class RunAnswer(BaseModel):
-    run_id: str
+    run_id: str | None = Field(description="The audited run; null when nothing matched (no run is recorded).")
     dry_run: bool
     documents: list[dict[str, Any]] = Field(description="Per document: outcome, translator, changes or events.")
     skipped: list[dict[str, str]] = Field(default_factory=list, description="Chosen but not replayable yet.")
@@ -175,6 +223,8 @@ def _run(
 ) -> RunAnswer:  # fmt: skip
     _limit(len(chosen.documents))
     skipped = [{"document_id": row.document_id, "reason": why} for row, why in chosen.skipped]
+    if not chosen.documents:  # like the CLI's "nothing to replay": no run, nothing in the audit
+        return RunAnswer(run_id=None, dry_run=dry_run, documents=[], skipped=skipped)
     audit = AuditLog(rt.state_engine)
     run_id = audit.start(action, operator=operator, reason=body.reason, selection=described, dry_run=dry_run)
     replayer = Replayer(rt, audit)

@@ -39,6 +39,10 @@ from hub.ops.selection import Selection, parse_when
 from hub.ops.trail import build_trail, find_documents
 from hub.runtime import Runtime, resolve_bootstrap
 
+audit_app = typer.Typer(
+    help="The audit log of replays, dead-letter retries and redeliveries: who, when, why, what came of it.",
+    no_args_is_help=True,
+)
 dlq_app = typer.Typer(
     help="Dead letters: what failed and where (with the bytes around the error), and retrying it.", no_args_is_help=True
 )
@@ -61,6 +65,7 @@ def register(app: typer.Typer) -> None:
     app.command("trail")(trail)
     app.command("replay")(replay)
     app.command("redeliver")(redeliver)
+    app.add_typer(audit_app, name="audit")
 
 
 def fail(code: str, message: str, exit_code: int = 2) -> NoReturn:
@@ -448,3 +453,42 @@ def _worst(outcomes: list[str]) -> str:
         if bad in outcomes:
             return bad
     return outcomes[0] if len(set(outcomes)) == 1 else "mixed"
+
+
+# --- hub audit ------------------------------------------------------------------------------------------
+
+
+@audit_app.command("list")
+def audit_list(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many runs, newest first.")] = 20,
+    as_json: AsJson = False,
+) -> None:
+    """Replays, dry runs, retries and redeliveries, newest first, with operator, reason and outcome counts."""
+    runtime = _runtime(ctx, broker=False)
+    runs = AuditLog(runtime.state_engine).runs(limit=limit)
+    if as_json:
+        _print_json([dataclasses.asdict(r) for r in runs])
+        return
+    _show(render.audit_runs(runs), runs, "no audited runs yet")
+
+
+@audit_app.command("show")
+def audit_show(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="Run id (from hub audit list or a replay's output).")],
+    as_json: AsJson = False,
+) -> None:
+    """One run: who, why, the selection, and per document the outcome and the translator used."""
+    runtime = _runtime(ctx, broker=False)
+    log = AuditLog(runtime.state_engine)
+    run = log.run(run_id)
+    if run is None:
+        fail("NOT_FOUND", f"no audit run {run_id!r}; list them with hub audit list", 1)
+    items = log.items(run_id)
+    if as_json:
+        _print_json({"run": dataclasses.asdict(run), "items": items})
+        return
+    _out().print(render.audit_runs([run]))
+    typer.echo(f"selection: {json.dumps(run.selection, ensure_ascii=False)}")
+    _show(render.audit_items(items), items, "no documents in this run")

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hub.canonical.codec import decimal_text
+from hub.ops.audit import RunRecord
 from hub.ops.dlq import DlqGroup
 from hub.ops.dryrun import DocumentPreview
 from hub.ops.preview import Preview
@@ -249,6 +250,22 @@ def candidates(rows: Sequence[tuple[DocumentRow, str]]) -> Table:
     for row, how in rows:
         e = row.entry
         table.add_row(e.document_id, when(e.received_at), e.partner_id, escape(e.filename or ""), e.state, how)
+    return table
+
+
+def audit_runs(runs: Sequence[RunRecord]) -> Table:
+    table = Table("run", "started", "action", "operator", "reason", "dry run", "status", "outcomes")
+    for r in runs:
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(r.summary.items()))
+        table.add_row(r.run_id, when(r.started_at), r.action, escape(r.operator), escape(_short(r.reason, 60)),
+                      "yes" if r.dry_run else "", r.status, outcomes)  # fmt: skip
+    return table
+
+
+def audit_items(items: Sequence[dict[str, Any]]) -> Table:
+    table = Table("document", "outcome", "translator", "when")
+    for i in items:
+        table.add_row(i["document_id"], i["outcome"], i["translator"] or "", when(i["created_at"]))
     return table
 
 

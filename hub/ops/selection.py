@@ -82,7 +82,10 @@ class DocumentRow:
 
 
 def select_documents(engine: Engine, selection: Selection) -> list[DocumentRow]:
-    """The ledger rows matching every given filter, oldest first."""
+    """The ledger rows matching every given filter, oldest first; none for an empty selection (``everything``
+    must be explicit — a filter that resolved to nothing, such as dead letters without documents, is not "all")."""
+    if selection.is_empty():
+        return []
     query = select(intake).where(*_conditions(selection)).order_by(intake.c.received_at, intake.c.document_id)
     with engine.connect() as conn:
         return [document_row(r._mapping) for r in conn.execute(query)]

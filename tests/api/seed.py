@@ -4,7 +4,6 @@ documents in the ledger, invoices in the ERP tables, a price list and a discount
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -44,12 +43,13 @@ def demo_invoice(number: str) -> SupplierInvoice:
     return dataclasses.replace(invoice, invoice_number=number)
 
 
-def ledger_document(rt: Runtime, *, tenant_scope: str = "", filename: str = "doc.xml") -> str:
+def ledger_document(rt: Runtime, *, tenant_scope: str = "", filename: str = "doc.xml", data: bytes = b"") -> str:
+    """A ledger row whose bytes are in the archive (so replays and previews of it can run)."""
     doc_id = new_document_id()
-    sha = hashlib.sha256(doc_id.encode()).hexdigest()
+    stored = rt.archive.put_bytes(data or f"<Invoice>{doc_id}</Invoice>".encode())
     entry = LedgerEntry(
         document_id=doc_id, partner_id=PARTNER, tenant_scope=tenant_scope, channel="upload",
-        transport_id=f"test:{doc_id}", sha256=sha, size=123, archive_uri=f"archive://sha256/{sha}",
+        transport_id=f"test:{doc_id}", sha256=stored.sha256, size=stored.size, archive_uri=stored.uri,
         state="received", received_at=utcnow(), filename=filename, content_type="application/xml",
     )  # fmt: skip
     rt.ledger.receive(entry)
@@ -59,7 +59,8 @@ def ledger_document(rt: Runtime, *, tenant_scope: str = "", filename: str = "doc
 
 def seed_invoice(rt: Runtime, tenant: str, number: str, *, forwarded: bool = False) -> Seeded:
     """A document translated and sunk into one invoice of ``tenant``."""
-    doc_id = ledger_document(rt, tenant_scope=tenant if forwarded else "", filename=f"{number}.xml")
+    data = DEMO.read_bytes().replace(b"<cbc:ID>F2026-1187</cbc:ID>", f"<cbc:ID>{number}</cbc:ID>".encode())
+    doc_id = ledger_document(rt, tenant_scope=tenant if forwarded else "", filename=f"{number}.xml", data=data)
     ev = EventRecord(
         event_id=event_id(doc_id, 0), record_index=0, record_type="SupplierInvoice",
         business_key=f"{PARTNER}|{number}", topic=rt.topics.invoice, partition=0, offset=3, translator=TRANSLATOR,
@@ -75,7 +76,7 @@ def seed_invoice(rt: Runtime, tenant: str, number: str, *, forwarded: bool = Fal
 
 
 def seed_dead_letter(rt: Runtime, *, tenant_scope: str = "", code: str = "PARSE_ERROR") -> str:
-    doc_id = ledger_document(rt, tenant_scope=tenant_scope, filename="broken.xml")
+    doc_id = ledger_document(rt, tenant_scope=tenant_scope, filename="broken.xml", data=b"<Invoice><cbc:ID>")
     letter = DeadLetterRecord(
         document_id=doc_id, partner_id=PARTNER, code=code, stage="parse", message="not well-formed (line 43)",
         location="line 43", translator=None, source_topic=rt.topics.raw, source_partition=0, source_offset=7,

@@ -144,6 +144,12 @@ def test_format_fix_replayed_through_sftp_bundled_broker_and_postgres(story: Sto
         ("replay", True, "done"), ("replay", True, "done"), ("replay", False, "done"), ("replay", False, "done"),
     ]  # fmt: skip
     assert (runs[2]["operator"], runs[2]["reason"]) == ("ops-anna", REASON)
+    listed = as_json(hub, "audit", "list")  # what an operator reads: the same runs, newest first
+    assert [(r["run_id"], r["operator"], r["reason"]) for r in listed] == [
+        (r["run_id"], r["operator"], r["reason"]) for r in reversed(runs)
+    ]
+    shown = as_json(hub, "audit", "show", runs[2]["run_id"])
+    assert sorted(i["outcome"] for i in shown["items"]) == ["translated"] * 3
 
     # The trail of the SFTP document shows every step in order of time.
     trail = as_json(hub, "trail", "F2026-1187")

@@ -88,6 +88,10 @@ def test_replay_retry_redeliver_and_audit_over_http(
     _post(api, "/admin/replays", admin, reason="again", documents=[a], dry_run=False)
     assert [o for _, o in hub.sink()] == ["unchanged"]
 
+    # A filter that matches no dead letter retries nothing (not "everything"), and records no run.
+    nothing = _post(api, "/admin/dead-letters/retry", admin, reason=REASON, codes=["NO_SUCH_CODE"], dry_run=False)
+    assert (nothing["run_id"], nothing["documents"]) == (None, [])
+
     # The dead letter is retried by its code; the invoice appears.
     retried = _post(api, "/admin/dead-letters/retry", admin, reason=REASON, codes=["INVALID_VALUE"], dry_run=False)
     assert [d["document_id"] for d in retried["documents"]] == [b]
