@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,26 @@ def test_migrations_build_the_current_schema_and_are_idempotent(
         for table, columns in _columns(metadata).items():
             assert {c["name"] for c in inspector.get_columns(table)} == columns, table
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_roles_starting_together_migrate_once_without_failing(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Processes (here: engines in threads, each with its own connections) that all migrate on start — as
+    `hub run translate-bulk` and `hub run sink-catalog` do — wait for each other; exactly one applies each step."""
+    url = f"sqlite:///{tmp_path / 'erp.sqlite'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    start = threading.Barrier(4)
+
+    def role() -> list[int]:
+        engine = make_engine(url)
+        start.wait()
+        try:
+            return upgrade(engine, "state", STATE_MIGRATIONS) + upgrade(engine, "erp", ERP_MIGRATIONS)
+        finally:
+            engine.dispose()
+
+    with ThreadPoolExecutor(4) as pool:
+        applied = [f.result() for f in [pool.submit(role) for _ in range(4)]]
+    everything = [m.version for m in STATE_MIGRATIONS] + [m.version for m in ERP_MIGRATIONS]
+    assert sum(map(len, applied)) == len(everything)  # each step applied by exactly one of them, none failed
