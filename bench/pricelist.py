@@ -92,7 +92,7 @@ def stages(path: Path, articles: int, bootstrap: str, pg_url: str) -> Timer:
     prices = timer.run("parse (nelfo4-prices translator)", articles, parse, path)
     settings = load_settings(topic_prefix=f"s{uuid.uuid4().hex[:6]}.", data_dir=Path(tempfile.mkdtemp()))
     runtime = build_runtime_for(settings, bootstrap)
-    encode = runtime.serde.price_encoder("v-bench", "onninen-no", "central", prices[0].valid_from)
+    encode = runtime.serde.price_encoder(runtime.topics.price, "v-bench", "onninen-no", "central", prices[0].valid_from)
     payloads = timer.run("Avro encode (hub serde)", articles, encode_all, encode, prices)
     prices.clear()
     apply_topics(bootstrap, load_topic_specs(), runtime.topics)
