@@ -126,14 +126,12 @@ def test_format_fix_replayed_through_sftp_bundled_broker_and_postgres(story: Sto
     assert after["F2026-1189"]["lines"][0]["unit_price"] == "119000"
     assert "review it before re-approving" in after["F2026-1189"]["needs_attention"]
     sinks = {d["filename"]: set(d["sink"].values()) for d in result["documents"]}
-    print("SINKS", sinks)
     assert sinks["F2026-1187.xml"] <= {"updated", "pending"} and sinks["F2026-1189.xml"] <= {"protected", "pending"}
 
     # Running it again changes nothing.
     again = as_json(hub, "replay", "--format", "peppol-bis3-invoice", "--reason", "check idempotence")
     assert [d["outcome"] for d in again["documents"]] == ["translated"] * 3
     assert by_number(hub) == after
-    print("AGAIN", [d["sink"] for d in again["documents"]])
 
     # The audit record names who and why.
     engine = create_engine(story.postgres_url)
