@@ -27,6 +27,7 @@ from hub.errors import (
 from hub.formats.base import FailedRecord, Sniffed, TranslationContext
 from hub.formats.edifact_invoic import EdifactInvoicTranslator
 from hub.formats.sniff import sniff
+from tests.formats.edifact_reading import read_segments
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 EDIFACT = CORPUS / "edifact"
@@ -53,23 +54,6 @@ def only_invoice(data: bytes | str) -> SupplierInvoice:
 
 
 # --- an independent reading of the corpus ---------------------------------------------------------
-
-
-def read_segments(data: bytes) -> list[list[list[str]]]:
-    """Segments as [tag-element, element, …] of component lists, by plain splitting."""
-    text = data.decode("latin-1").lstrip("\ufeffï»¿")
-    comp, elem, rel, term = ":", "+", "?", "'"
-    if text.startswith("UNA"):
-        comp, elem, rel, term, text = text[3], text[4], text[6], text[8], text[9:]
-
-    def split(value: str, sep: str) -> list[str]:
-        return re.split(f"(?<!{re.escape(rel)}){re.escape(sep)}", value)
-
-    def clean(value: str) -> str:
-        return re.sub(f"{re.escape(rel)}(.)", r"\1", value)
-
-    segments = [s.strip() for s in split(text, term) if s.strip()]
-    return [[[clean(c) for c in split(e, comp)] for e in split(s, elem)] for s in segments]
 
 
 def value(segment: list[list[str]], element: int, component: int = 0) -> str | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import random
-import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +22,7 @@ from hub.formats.edifact_invoic import EdifactInvoicTranslator
 from hub.formats.edifact_orders import EdifactDesadvTranslator, EdifactOrdrspTranslator
 from hub.formats.edifact_pricat import EdifactPricatTranslator
 from hub.formats.sniff import sniff
+from tests.formats.edifact_reading import read_segments
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "edifact" / "edifabric_eancom"
 ORDRSP_FILE = SAMPLES / "EANCOM_PurchaseOrderResponse.edi"
@@ -53,23 +53,6 @@ def require(path: Path) -> bytes:
 
 
 # --- an independent reading of the samples --------------------------------------------------------
-
-
-def read_segments(data: bytes) -> list[list[list[str]]]:
-    """Segments as [tag-element, element, …] of component lists, by plain splitting."""
-    text = data.decode("latin-1").removeprefix("\xef\xbb\xbf").lstrip()
-    comp, elem, rel, term = ":", "+", "?", "'"
-    if text.startswith("UNA"):
-        comp, elem, rel, term, text = text[3], text[4], text[6], text[8], text[9:]
-
-    def split(value: str, sep: str) -> list[str]:
-        return re.split(f"(?<!{re.escape(rel)}){re.escape(sep)}", value)
-
-    def clean(value: str) -> str:
-        return re.sub(f"{re.escape(rel)}(.)", r"\1", value)
-
-    segments = [s.strip() for s in split(text, term) if s.strip()]
-    return [[[clean(c) for c in split(e, comp)] for e in split(s, elem)] for s in segments]
 
 
 def value(segment: list[list[str]], element: int, component: int = 0) -> str | None:
