@@ -190,8 +190,10 @@ def _env(workdir: Path, bootstrap: str, pg_url: str) -> dict[str, str]:
         HUB_BOOTSTRAP_SERVERS=bootstrap,
         HUB_ERP_DATABASE_URL=pg_url,
         HUB_TOPIC_PREFIX=f"e{uuid.uuid4().hex[:6]}.",
-        HUB_LOG_LEVEL="WARNING",
+        HUB_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         HUB_APP_ID=f"bench-{uuid.uuid4().hex[:6]}",
+        # every size takes the bulk path here, so a small --small run measures the same two roles
+        HUB_BULK_THRESHOLD_BYTES="1024",
     )
     return env
 

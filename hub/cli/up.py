@@ -81,6 +81,9 @@ def run(
     bootstrap = resolve_bootstrap(obj.settings)
     runtime = obj.runtime(bootstrap_servers=bootstrap)
     runtime.migrate()
+    # A consumer that subscribes before its topic exists only sees it at the next metadata refresh; roles
+    # started together (or before the first document) must not wait for that, so each creates what is missing.
+    apply_topics(bootstrap, load_topic_specs(), runtime.topics)
     try:
         if role == "connectors":
             _run_connectors(runtime)

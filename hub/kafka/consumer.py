@@ -107,6 +107,8 @@ class BatchConsumer:
                 "session.timeout.ms": int(session_timeout_s * 1000),
                 "heartbeat.interval.ms": max(500, int(session_timeout_s * 1000 / 4)),
                 "max.poll.interval.ms": 600_000,  # a large merge may take minutes
+                # a topic created after subscribe() is seen at the next refresh: 10 s, not librdkafka's 5 min
+                "topic.metadata.refresh.interval.ms": 10_000,
                 "logger": LIBRDKAFKA_LOG,
             }
         )

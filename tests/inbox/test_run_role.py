@@ -11,13 +11,14 @@ import json
 import signal
 import socket
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.hubproc import HUB, hub_env
 from tests.inbox.hosted import generate_key, inbox_partners
-from tests.support import write_partners
+from tests.support import wait_for, write_partners
 
 pytestmark = pytest.mark.integration
 
@@ -70,3 +71,29 @@ def test_as2_role_without_an_as2_station_says_so(tmp_path: Path, bootstrap_serve
     )  # fmt: skip
     assert result.returncode == 1
     assert "hub run as2: the partners file has no as2_station section; nothing to serve" in result.stderr
+
+
+def test_a_consumer_role_creates_its_topics_before_it_subscribes(tmp_path: Path, bootstrap_servers: str) -> None:
+    """Started before anything else (a fresh deploy), `hub run sink-catalog` must not subscribe to topics that do
+    not exist yet: librdkafka would only notice them at its next metadata refresh, and a price list published in
+    the meantime sat unread for up to five minutes (found by bench/pricelist.py)."""
+    from confluent_kafka.admin import AdminClient
+
+    from hub.kafka.topics import TopicNames
+
+    prefix = f"r{uuid.uuid4().hex[:6]}."
+    env = _env(tmp_path, write_partners(tmp_path), bootstrap_servers) | {"HUB_TOPIC_PREFIX": prefix}
+    wanted = {TopicNames(prefix)(name) for name in ("hub.price.v1", "hub.pricelist.v1", "hub.discount.v1")}
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    assert not wanted & set(admin.list_topics(timeout=10).topics)
+    command = [*HUB, "run", "sink-catalog"]
+    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as p:
+        try:
+            present = wait_for(
+                lambda: wanted <= set(admin.list_topics(timeout=10).topics) or None, timeout_s=60, what="topics"
+            )
+            assert present is True
+            assert p.poll() is None  # still running, consuming
+        finally:
+            p.send_signal(signal.SIGINT)
+        p.wait(timeout=30)
