@@ -191,7 +191,7 @@ def run(directory: Path, pid: int, args: argparse.Namespace) -> None:
     after = peak_rss_mb(pid)
     print(f"AS2 {args.large_mb} MB signed+encrypted (HTTP body {len(large[1]) / MiB:.0f} MB): {seconds:.1f} s")
     print(f"  receiver peak RSS     {before:6.0f} MB before, {after:6.0f} MB after (+{after - before:.0f} MB)")
-    print(f"  = {(after - before) / args.large_mb:.1f} x the payload held in memory while pyas2lib unwraps it")
+    print(f"  = {(after - before) / args.large_mb:.2f} x the payload in memory (above stream_above_bytes: on disk)")
 
 
 if __name__ == "__main__":

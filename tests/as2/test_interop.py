@@ -43,6 +43,21 @@ def test_signed_encrypted_messages_reach_the_erp(
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("compress", [False, True])
+def test_django_pyas2_messages_through_the_streamed_large_message_path(
+    hub_factory: Any, peer: Peer, pki: Pki, compress: bool
+) -> None:
+    """stream_above_bytes 0: every message takes the on-disk path that large messages take."""
+    hub = hub_factory(stream_above_bytes=0)
+    peer.configure(pki, hub.url, encryption="aes_256_cbc", signature="sha256", compress=compress)
+    outcome = peer.send(INVOICE)
+    assert_processed(outcome)
+    [row] = hub.store.rows()
+    security = "signed,encrypted,compressed" if compress else "signed,encrypted"
+    assert (row["state"], row["security"]) == ("processed", security)
+    assert [i["invoice_number"] for i in hub.to_erp(1)] == ["F2026-1187"]
+
+
 def test_unsigned_message_where_the_partner_allows_it(hub_factory: Any, peer: Peer, pki: Pki) -> None:
     hub = hub_factory(profile=partner_profile(pki, require_signed=False, require_encrypted=False))
     peer.configure(pki, hub.url, encryption=None, signature=None)

@@ -53,7 +53,7 @@ def test_payload_is_decrypted_verified_and_decompressed(
     result = unwrap(built, station(pki.hub), profile(pki.partner, require_encrypted=bool(options.get("encrypt", 1))))
     assert isinstance(result, Unwrapped), result
     # pyas2lib sends text in MIME canonical form (CRLF line ends); XML parsers read both alike
-    assert result.payload == INVOICE.read_bytes().replace(b"\n", b"\r\n")
+    assert result.payload.read() == INVOICE.read_bytes().replace(b"\n", b"\r\n")
     assert (result.signed, result.encrypted, result.compressed) == security
     assert (result.filename, result.content_type) == ("F2026-1187.xml", "application/xml")
     assert result.mic == built.message.mic.decode()  # the MIC the sender computed

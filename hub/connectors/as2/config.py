@@ -103,8 +103,17 @@ class As2Station(_Strict):
         256 * MiB,
         gt=0,
         description=(
-            "Bodies being unwrapped at the same time may add up to this; further messages wait. Unwrapping "
-            "holds about 6x a message in memory (docs/as2.md), so this caps the receiver's memory."
+            "Bodies being unwrapped in memory at the same time may add up to this; further messages wait. "
+            "Unwrapping holds about 7x a message in memory (docs/as2.md), so this caps the receiver's memory; "
+            "messages above stream_above_bytes are unwrapped on disk and do not count."
+        ),
+    )
+    stream_above_bytes: int = Field(
+        8 * MiB,
+        ge=0,
+        description=(
+            "Larger messages are decrypted, verified and decompressed in chunks on disk (memory flat with size); "
+            "smaller ones in memory with pyas2lib, which is faster for them. 0 streams every message."
         ),
     )
     message_id_domain: str = Field("grossisthub.local", description="Right-hand side of our MDN Message-IDs.")

@@ -10,6 +10,7 @@ Only header blocks go through the ``email`` parser.
 from __future__ import annotations
 
 import base64
+import io
 import quopri
 import re
 from collections.abc import Mapping
@@ -17,14 +18,16 @@ from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesHeaderParser
 
+from hub.connectors.as2.span import Span, cut_signed
+
 HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
-DELIMITER_END = (b"\r", b"\n", b" ", b"\t", b"-")
 
 
-@dataclass(frozen=True, slots=True)
-class Entity:
+class Typed:
+    """What an entity's headers say about it (shared by in-memory and on-file entities)."""
+
+    __slots__ = ()
     headers: Message
-    body: bytes
 
     @property
     def content_type(self) -> str:
@@ -51,9 +54,19 @@ class Entity:
     def signed(self) -> bool:
         return self.content_type == "multipart/signed"
 
+    @property
+    def transfer_encoding(self) -> str:
+        return str(self.headers.get("content-transfer-encoding", "")).strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Entity(Typed):
+    headers: Message
+    body: bytes
+
     def decoded(self) -> bytes:
         """The body with its Content-Transfer-Encoding undone."""
-        encoding = str(self.headers.get("content-transfer-encoding", "")).strip().lower()
+        encoding = self.transfer_encoding
         if encoding == "base64":
             return base64.b64decode(self.body)
         if encoding == "quoted-printable":
@@ -63,9 +76,14 @@ class Entity:
 
 def from_http(headers: Mapping[str, str], body: bytes) -> Entity:
     """The outermost entity: the HTTP headers are its MIME headers."""
+    return Entity(http_headers(headers), body)
+
+
+def http_headers(headers: Mapping[str, str]) -> Message:
+    """The MIME headers of the HTTP body (its type, transfer encoding and disposition)."""
     wanted = ("content-type", "content-transfer-encoding", "content-disposition")
     block = "".join(f"{k}: {v}\r\n" for k, v in headers.items() if k.lower() in wanted)
-    return Entity(BytesHeaderParser().parsebytes(block.encode("latin-1", "replace") + b"\r\n"), body)
+    return BytesHeaderParser().parsebytes(block.encode("latin-1", "replace") + b"\r\n")
 
 
 def parse_entity(data: bytes) -> Entity:
@@ -81,42 +99,6 @@ def parse_entity(data: bytes) -> Entity:
 
 def split_signed(entity: Entity) -> tuple[bytes, bytes]:
     """(the signed part's exact bytes, the signature part's bytes) of a multipart/signed entity."""
-    boundary = entity.headers.get_param("boundary")
-    if not isinstance(boundary, str) or not boundary:
-        msg = "multipart/signed without a boundary"
-        raise ValueError(msg)
-    delimiter = b"--" + boundary.encode("latin-1")
-    body = entity.body
-    first = _delimiter(body, delimiter, 0)
-    second = _delimiter(body, delimiter, _line_end(body, first))
-    third = _delimiter(body, delimiter, _line_end(body, second))
-    return _part(body, _line_end(body, first), second), _part(body, _line_end(body, second), third)
-
-
-def _delimiter(body: bytes, delimiter: bytes, start: int) -> int:
-    """Index of the next delimiter line (at the start of a line) at or after ``start``."""
-    position = start
-    while True:
-        found = body.find(delimiter, position)
-        if found < 0:
-            msg = "multipart/signed: boundary not found"
-            raise ValueError(msg)
-        at_line_start = found == 0 or body[found - 1 : found] == b"\n"
-        after = body[found + len(delimiter) : found + len(delimiter) + 1]
-        if at_line_start and (after in DELIMITER_END or not after):
-            return found
-        position = found + 1
-
-
-def _line_end(body: bytes, start: int) -> int:
-    end = body.find(b"\n", start)
-    return len(body) if end < 0 else end + 1
-
-
-def _part(body: bytes, start: int, next_delimiter: int) -> bytes:
-    end = next_delimiter
-    if body[end - 2 : end] == b"\r\n":
-        end -= 2
-    elif body[end - 1 : end] == b"\n":
-        end -= 1
-    return body[start:end]
+    body = Span(io.BytesIO(entity.body), 0, len(entity.body))
+    signed, signature = cut_signed(body, entity.headers.get_param("boundary"))
+    return signed.read(0, signed.size), signature.read(0, signature.size)

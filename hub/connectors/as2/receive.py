@@ -23,10 +23,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from asn1crypto import cms  # type: ignore[import-untyped]
 from oscrypto import asymmetric  # type: ignore[import-untyped]
@@ -64,7 +65,7 @@ class MdnRequest:
 
 @dataclass(frozen=True, slots=True)
 class Unwrapped:
-    payload: bytes
+    payload: BinaryIO  # positioned at the start of the business document
     filename: str | None
     content_type: str
     signed: bool
@@ -259,7 +260,7 @@ def _result(layers: _Layers, profile: As2Partner, asked: MdnRequest) -> Unwrappe
         source = layers.decrypted if layers.decrypted is not None else payload
         mic = base64.b64encode(hashlib.new(mic_alg, source).digest()).decode()
     return Unwrapped(
-        payload=payload,
+        payload=io.BytesIO(payload),
         filename=layers.entity.headers.get_filename(),
         content_type=layers.entity.content_type,
         signed=layers.verified_by is not None,

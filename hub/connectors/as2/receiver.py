@@ -17,12 +17,12 @@ acknowledged, the partner resends, and the resend is processed.
 from __future__ import annotations
 
 import contextlib
-import io
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import structlog
@@ -34,6 +34,7 @@ from hub.connectors.as2.config import As2Partner, As2Station
 from hub.connectors.as2.mdn import PROCESSED, Receipt, RenderedMdn, Signer, render
 from hub.connectors.as2.receive import Failure, MdnRequest, Unwrapped, Unwrapper, mdn_request
 from hub.connectors.as2.store import FAILED, TRANSIENT, As2Store
+from hub.connectors.as2.streamed import StreamUnwrapper
 from hub.db.types import utcnow
 from hub.errors import ConfigError, IntakeError, TransientError
 from hub.intake.service import Delivery, IntakeResult, IntakeService
@@ -99,11 +100,13 @@ class As2Receiver:
         intake: IntakeService,
         archive: Archive,
         store: As2Store,
+        work_dir: Path,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.station, self.keys, self.directory = station, list(keys), directory
         self.intake, self.archive, self.store, self.clock = intake, archive, store, clock
         self.unwrapper = Unwrapper(self.keys, station.as2_id)
+        self.streamer = StreamUnwrapper(self.keys, work_dir)
         self.budget = ByteBudget(station.max_bytes_in_flight)
         self._signers: dict[int, Any] = {}
 
@@ -150,14 +153,24 @@ class As2Receiver:
         ctx = Context(**{**_fields(ctx), "entry": entry})
         if not ctx.message_id:
             return self._fail(ctx, "unexpected-processing-error", "the message has no Message-ID")
+        with contextlib.ExitStack() as files:  # a streamed payload's temporary files live until intake took it
+            result = self._unwrap(ctx, request, entry, files)
+            if isinstance(result, Failure):
+                return self._fail(ctx, result.modifier, result.text)
+            return self._take(ctx, entry, result)
+
+    def _unwrap(
+        self, ctx: Context, request: InboundRequest, entry: PartnerEntry, files: contextlib.ExitStack
+    ) -> Unwrapped | Failure:
+        request.body.seek(0)
+        if request.size > self.station.stream_above_bytes:
+            return self.streamer.unwrap(
+                ctx.headers, request.body, request.size, entry.profile, entry.certificates, self.clock(), files
+            )
         with self.budget.hold(request.size):
-            request.body.seek(0)
-            result = self.unwrapper.unwrap(
+            return self.unwrapper.unwrap(
                 ctx.headers, request.body.read(), entry.profile, entry.certificates, self.clock()
             )
-        if isinstance(result, Failure):
-            return self._fail(ctx, result.modifier, result.text)
-        return self._take(ctx, entry, result)
 
     def _take(self, ctx: Context, entry: PartnerEntry, unwrapped: Unwrapped) -> HttpReply:
         delivery = Delivery(
@@ -168,7 +181,7 @@ class As2Receiver:
             content_type=unwrapped.content_type,
         )
         try:
-            taken = self.intake.take(io.BytesIO(unwrapped.payload), delivery)
+            taken = self.intake.take(unwrapped.payload, delivery)
         except IntakeError as exc:
             return self._fail(ctx, "unexpected-processing-error", exc.render())
         security = ",".join(n for n in ("signed", "encrypted", "compressed") if getattr(unwrapped, n))

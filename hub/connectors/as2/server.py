@@ -85,6 +85,7 @@ class As2Service:
             intake=runtime.intake(),
             archive=runtime.archive,
             store=store,
+            work_dir=runtime.settings.data_dir / "tmp" / "as2",
         )
         ledger = runtime.ledger
         sender = AsyncMdnSender(store, runtime.archive, station.async_mdn, ledger.mark_acknowledged)
