@@ -92,3 +92,43 @@ def test_work_orders_open_and_close(engine: Engine) -> None:
     assert close_work_order(engine, "nordstrom", "19271")
     assert open_work_orders(engine, "nordstrom") == set()
     assert open_work_orders(engine, "rormokarn") == set()
+
+
+def billed(engine: Engine) -> list[tuple[str, D]]:
+    """(document, quantity) of every row on the work order: what the ERP would bill the customer."""
+    return [(r["document_number"], r["quantity"]) for r in rows_of(engine, "nordstrom", "19271")]
+
+
+def test_a_late_delivery_note_takes_over_the_row_the_invoice_made(engine: Engine) -> None:
+    """The invoice came first and billed 50 m nobody had delivered: that line became a row of its own. The
+    delivery note for the same cable arrives later; the cable must be on the work order once, not twice."""
+    invoice_row = dataclasses.replace(row("3", "50"), document_kind="DELIVERY_NOTE")
+    assert write_rows(engine, "elgrossisten-syd", "invoice F2026-1187", [invoice_row], PROV) == ["inserted"]
+    outcome = write_rows(engine, "elgrossisten-syd", "FS-9", [row("1", "50")], PROV)
+    assert outcome == ["inserted_replacing_invoice_row"]
+    assert billed(engine) == [("FS-9", D(50))]
+    assert write_rows(engine, "elgrossisten-syd", "FS-9", [row("1", "50")], PROV) == ["unchanged"]  # a resend
+    assert billed(engine) == [("FS-9", D(50))]
+
+
+def test_a_partial_late_delivery_shrinks_the_invoice_row_and_an_exported_one_gets_a_credit(engine: Engine) -> None:
+    write_rows(engine, "elgrossisten-syd", "invoice F2026-1187", [row("3", "50")], PROV)
+    write_rows(engine, "elgrossisten-syd", "FS-9", [row("1", "20")], PROV)
+    assert sorted(billed(engine)) == [("FS-9", D(20)), ("invoice F2026-1187", D(30))]
+    with engine.begin() as conn:
+        conn.execute(update(order_row).values(erp_status="exported"))
+    assert write_rows(engine, "elgrossisten-syd", "FS-10", [row("1", "40")], PROV) == ["inserted_replacing_invoice_row"]
+    rows = sorted(billed(engine))
+    assert rows == [("FS-10", D(40)), ("FS-9", D(20)), ("invoice F2026-1187", D(-30)), ("invoice F2026-1187", D(30))]
+    assert sum(q for _, q in rows) == 60  # 20 + 40 delivered; the invoice's 50 are covered by the two notes
+    [credit] = [r for r in rows_of(engine, "nordstrom", "19271") if r["quantity"] < 0]
+    assert (credit["seq"], credit["erp_status"], credit["sales_amount"]) == (2, "new", D("-238.2"))
+
+
+def test_a_delivery_of_another_article_or_unit_leaves_the_invoice_row_alone(engine: Engine) -> None:
+    write_rows(engine, "elgrossisten-syd", "invoice F2026-1187", [row("3", "50")], PROV)
+    other = OrderLine("1", article_number="1416003", description="Kabel", quantity_delivered=D(50), unit_code="MTR")
+    metres_as_pieces = OrderLine("2", article_number="1416002", quantity_delivered=D(50), unit_code="EA")
+    inputs = [RowInput(line, D(50), MATCH, PRICED, D(15), "DELIVERY_NOTE", None) for line in (other, metres_as_pieces)]
+    assert write_rows(engine, "elgrossisten-syd", "FS-9", inputs, PROV) == ["inserted", "inserted"]
+    assert ("invoice F2026-1187", D(50)) in billed(engine)

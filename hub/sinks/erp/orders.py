@@ -16,16 +16,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 
 from hub.canonical.orders import OrderLine
 from hub.db.types import utcnow
 from hub.orders.matching import Match
 from hub.orders.rows import PricedLine, amount, sales_price
+from hub.sinks.erp.checks import INVOICE_ROW_PREFIX
 from hub.sinks.erp.invoices import Provenance
 from hub.sinks.erp.tables import order_row, unmatched, work_order
 
 LOCKED = ("exported", "invoiced")
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +70,68 @@ def _line(conn: Connection, wholesaler: str, number: str, row: RowInput, prov: P
         return "unchanged"
     seq = max((r.seq for r in existing), default=0) + 1
     conn.execute(insert(order_row).values(**values, seq=seq, erp_status="new", created_at=utcnow()))
+    if seq == 1 and not number.startswith(INVOICE_ROW_PREFIX) and _absorb_invoice_rows(conn, values, delta):
+        return "inserted_replacing_invoice_row"
     return "inserted" if seq == 1 else "correction"
+
+
+def _absorb_invoice_rows(conn: Connection, delivered: dict[str, Any], quantity: Decimal) -> bool:
+    """A delivery note that arrives after the invoice billed its material: the invoice line had become a row
+    of its own (nobody had delivered it yet), so the same material would now be billed twice. The delivery
+    note's row takes over — the invoice-made rows of the same article and unit give up as much quantity as
+    it brings: an open row shrinks (or goes), an exported one gets a negative correction row."""
+    r = order_row.c
+    same = and_(
+        r.tenant_id == delivered["tenant_id"],
+        r.wholesaler_id == delivered["wholesaler_id"],
+        r.document_number.startswith(INVOICE_ROW_PREFIX),
+        r.unit_code == delivered["unit_code"] if delivered["unit_code"] else r.unit_code.is_(None),
+        (r.article_number == delivered["article_number"])
+        if delivered["article_number"]
+        else (r.gtin == delivered["gtin"]),
+    )
+    lines: dict[tuple[str, str], list[Any]] = {}
+    for found in conn.execute(select(order_row).where(same).order_by(r.created_at, r.id, r.seq)).all():
+        lines.setdefault((found.document_number, found.line_id), []).append(found)
+    left = quantity
+    for rows in lines.values():
+        net = sum((x.quantity for x in rows), Decimal(0))
+        take = min(left, net)
+        if take <= 0:
+            continue
+        _give_up(conn, rows, take, delivered["document_number"])
+        left -= take
+    return left != quantity
+
+
+def _give_up(conn: Connection, rows: Sequence[Any], take: Decimal, by_document: str) -> None:
+    """Take ``take`` off an invoice-made line: its open row changes (a still-new row is simply edited, as in
+    :func:`_line`), else a negative correction row is added — exported or invoiced rows are never edited."""
+    open_row = next((x for x in rows if x.erp_status not in LOCKED), None)
+    log.info(
+        "orders.invoice_row_delivered",
+        invoice_document=rows[0].document_number, line=rows[0].line_id, quantity=str(take), delivery=by_document,
+    )  # fmt: skip
+    if open_row is not None:
+        remaining = open_row.quantity - take
+        if remaining == 0:
+            conn.execute(delete(order_row).where(order_row.c.id == open_row.id))
+            return
+        conn.execute(update(order_row).where(order_row.c.id == open_row.id).values(**_sized(open_row, remaining)))
+        return
+    last = rows[-1]
+    credit = {k: v for k, v in last._mapping.items() if k not in ("id", "seq", "erp_status", "created_at")}
+    credit.update(_sized(last, -take), seq=max(x.seq for x in rows) + 1, erp_status="new", created_at=utcnow())
+    conn.execute(insert(order_row).values(**credit))
+
+
+def _sized(row: Any, quantity: Decimal) -> dict[str, Any]:
+    return {
+        "quantity": quantity,
+        "purchase_amount": amount(quantity, row.purchase_unit_price),
+        "sales_amount": amount(quantity, row.sales_unit_price),
+        "updated_at": utcnow(),
+    }
 
 
 def _update_open(conn: Connection, current: Any, values: dict[str, Any], delta: Decimal) -> str:
