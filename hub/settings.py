@@ -77,6 +77,18 @@ class HubSettings(BaseSettings):
     )
 
     api_port: int = Field(8780, ge=0, le=65535, description="HTTP API port (bound to 127.0.0.1); 0 = any free port.")
+    role_http_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description=(
+            "`hub run ROLE` also serves /livez, /readyz and /metrics on this port (its own counters); "
+            "unset = not served, 0 = any free port."
+        ),
+    )
+    role_http_host: str = Field(
+        "127.0.0.1", description="Address of the role's health and metrics port (in a pod: its own IP)."
+    )
 
     drop_poll_interval_s: float = Field(2.0, gt=0, description="How often the drop folder is scanned.")
     drop_min_age_s: float = Field(2.0, ge=0, description="A dropped file must be unchanged this long.")

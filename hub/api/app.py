@@ -56,6 +56,23 @@ def create_app(runtime: Runtime, *, probes: Probes | None = None) -> FastAPI:
     return app
 
 
+def create_health_app(runtime: Runtime, *, probes: Probes | None = None) -> FastAPI:
+    """Only ``/livez``, ``/readyz`` and ``/metrics``: what a ``hub run`` role serves for its orchestrator and
+    Prometheus (its own counters: work is counted in the process that does it)."""
+    context = ApiContext(runtime, TokenStore(runtime.state_engine), probes or default_probes(runtime))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.probes.close()
+
+    app = FastAPI(title="grossisthub role health", version=__version__, lifespan=lifespan, openapi_url=None)
+    app.state.hub = context
+    install_error_handlers(app)
+    app.include_router(routes_health.router)
+    return app
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document without its 422 answers: invalid input is a 400 with the error envelope here."""
     if app.openapi_schema is None:

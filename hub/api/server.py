@@ -17,7 +17,7 @@ import time
 import structlog
 import uvicorn
 
-from hub.api.app import create_app
+from hub.api.app import create_app, create_health_app
 from hub.errors import ConfigError
 from hub.runtime import Runtime
 
@@ -26,8 +26,8 @@ LOOPBACK = "127.0.0.1"
 
 
 class ApiServer:
-    def __init__(self, runtime: Runtime, host: str = LOOPBACK, port: int = 8780) -> None:
-        self.runtime, self.host, self.port = runtime, host, port
+    def __init__(self, runtime: Runtime, host: str = LOOPBACK, port: int = 8780, *, health_only: bool = False) -> None:
+        self.runtime, self.host, self.port, self.health_only = runtime, host, port, health_only
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -37,18 +37,17 @@ class ApiServer:
         return f"http://{host}:{self.port}"
 
     def start(self, timeout_s: float = 10.0) -> None:
-        sock = _bind(self.host, self.port)
+        sock = _bind(self.host, self.port, "HUB_ROLE_HTTP_PORT" if self.health_only else "HUB_API_PORT")
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            create_app(self.runtime), log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=10
-        )
+        app = create_health_app(self.runtime) if self.health_only else create_app(self.runtime)
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=10)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="api-server", daemon=True
         )
         self._thread.start()
         _wait_started(self._server, self._thread, timeout_s)
-        log.info("api.listening", url=self.url)
+        log.info("api.listening", url=self.url, health_only=self.health_only)
 
     def stop(self, timeout_s: float = 15.0) -> None:
         server, thread, self._server, self._thread = self._server, self._thread, None, None
@@ -66,7 +65,7 @@ class ApiServer:
             self.stop()
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, setting: str) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -74,7 +73,8 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise ConfigError(f"the HTTP API cannot listen on {host}:{port}: {exc.strerror} (set HUB_API_PORT)") from None
+        what = "the role's health port" if setting == "HUB_ROLE_HTTP_PORT" else "the HTTP API"
+        raise ConfigError(f"{what} cannot listen on {host}:{port}: {exc.strerror} (set {setting})") from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock

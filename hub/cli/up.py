@@ -84,20 +84,38 @@ def run(
     # A consumer that subscribes before its topic exists only sees it at the next metadata refresh; roles
     # started together (or before the first document) must not wait for that, so each creates what is missing.
     apply_topics(bootstrap, load_topic_specs(), runtime.topics)
-    try:
-        if role == "connectors":
-            _run_connectors(runtime)
-            return
-        if role == "sink-catalog":
-            _run_until_interrupted([_start_catalog(runtime, bootstrap, threading.Event())])
-            return
-        if role in SERVER_ROLES:
-            _run_server(runtime, role, listen_host)
-            return
-        code = _run_agents(runtime, bootstrap, [role], f"{obj.settings.app_id}-{role}")
-    finally:
-        runtime.close()
-    raise typer.Exit(code)
+    with ExitStack() as stack:
+        stack.callback(runtime.close)  # last: the health server stops first
+        _start_role_http(runtime, stack)
+        code = _run_role(runtime, role, bootstrap, listen_host, f"{obj.settings.app_id}-{role}")
+    if code is not None:
+        raise typer.Exit(code)
+
+
+def _run_role(runtime: Runtime, role: str, bootstrap: str, listen_host: str | None, app_id: str) -> int | None:
+    """Run ``role`` until it stops; the exit status of a faust worker, None for the others."""
+    if role == "connectors":
+        _run_connectors(runtime)
+        return None
+    if role == "sink-catalog":
+        _run_until_interrupted([_start_catalog(runtime, bootstrap, threading.Event())])
+        return None
+    if role in SERVER_ROLES:
+        _run_server(runtime, role, listen_host)
+        return None
+    return _run_agents(runtime, bootstrap, [role], app_id)
+
+
+def _start_role_http(runtime: Runtime, stack: ExitStack) -> None:
+    """/livez, /readyz and /metrics of this role when HUB_ROLE_HTTP_PORT is set (the chart sets it)."""
+    port = runtime.settings.role_http_port
+    if port is None:
+        return
+    from hub.api.server import ApiServer  # FastAPI is imported only by the processes that serve it
+
+    server = ApiServer(runtime, runtime.settings.role_http_host, port, health_only=True)
+    server.start()
+    stack.callback(server.stop)
 
 
 def _broker(settings: HubSettings, stack: ExitStack) -> tuple[str, bool]:

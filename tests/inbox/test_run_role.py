@@ -14,6 +14,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.hubproc import HUB, hub_env
@@ -21,6 +22,7 @@ from tests.inbox.hosted import generate_key, inbox_partners
 from tests.support import wait_for, write_partners
 
 pytestmark = pytest.mark.integration
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def _env(tmp_path: Path, partners: Path, bootstrap_servers: str) -> dict[str, str]:
@@ -97,3 +99,47 @@ def test_a_consumer_role_creates_its_topics_before_it_subscribes(tmp_path: Path,
         finally:
             p.send_signal(signal.SIGINT)
         p.wait(timeout=30)
+
+
+def _listening_url(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    for line in process.stdout:
+        if '"api.listening"' in line:
+            return str(json.loads(line)["url"])
+    raise AssertionError(f"hub run exited ({process.wait()}) without its health port")
+
+
+def _translated(metrics: str) -> float:
+    lines = [x for x in metrics.splitlines() if x.startswith("hub_documents_translated_total{")]
+    return sum(float(x.rsplit(" ", 1)[1]) for x in lines)
+
+
+@pytest.mark.timeout(180)  # the log is read line by line: a role that never announces its port must not hang
+def test_a_worker_role_serves_health_and_its_own_counters(tmp_path: Path, bootstrap_servers: str) -> None:
+    """HUB_ROLE_HTTP_PORT: the translate worker answers /livez and /readyz, and its /metrics counts the invoice
+    it translated — the count lives in the process that did the work, not in the API's."""
+    env = _env(tmp_path, write_partners(tmp_path), bootstrap_servers) | {
+        "HUB_TOPIC_PREFIX": f"h{uuid.uuid4().hex[:6]}.", "HUB_ROLE_HTTP_PORT": "0", "HUB_APP_ID": "role-http",
+    }  # fmt: skip
+    command = [*HUB, "run", "translate"]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        try:
+            url = _listening_url(process)
+            assert httpx.get(f"{url}/livez", timeout=10).json() == {"status": "ok"}
+            ready = httpx.get(f"{url}/readyz", timeout=10)
+            assert ready.status_code == 200 and ready.json()["status"] == "ready", ready.text
+            assert _translated(httpx.get(f"{url}/metrics", timeout=10).text) == 0
+            invoice = PROJECT / "examples" / "invoices" / "elgrossisten-syd-F2026-1187.xml"
+            imported = subprocess.run(
+                [*HUB, "import", str(invoice), "--partner", "elgrossisten-syd"],
+                env=env, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert imported.returncode == 0, imported.stderr
+            counted = wait_for(
+                lambda: _translated(httpx.get(f"{url}/metrics", timeout=10).text) or None, timeout_s=90, what="count"
+            )
+            assert counted == 1
+            assert httpx.get(f"{url}/openapi.json", timeout=10).status_code == 404  # health only, no API
+        finally:
+            process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
