@@ -277,8 +277,9 @@ def test_rendered_manifests_are_valid_kubernetes_objects(rendered: dict[str, str
     assert docs
     for doc in docs:
         if doc["apiVersion"].startswith("monitoring.coreos.com/"):  # a CRD: not in the OpenAPI schema
-            assert doc["kind"] == "ServiceMonitor"
-            assert doc["spec"]["endpoints"][0]["path"] == "/metrics"
+            assert doc["kind"] in ("ServiceMonitor", "PodMonitor")
+            endpoints = doc["spec"]["endpoints" if doc["kind"] == "ServiceMonitor" else "podMetricsEndpoints"]
+            assert endpoints[0]["path"] == "/metrics"
             continue
         kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
 
@@ -309,8 +310,45 @@ def test_all_roles_render_with_service_ingress_pdb_and_servicemonitor(chart: Any
     assert pdb["spec"]["minAvailable"] == 1
     assert pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == "as2"
     assert len(by_kind["ServiceMonitor"]) == 1
+    (pods,) = by_kind["PodMonitor"]  # every other role's own /metrics, on its health port
+    assert pods["spec"]["podMetricsEndpoints"][0]["port"] == "health"
+    assert pods["spec"]["selector"]["matchExpressions"] == [
+        {"key": "app.kubernetes.io/component", "operator": "NotIn", "values": ["api"]}
+    ]
     assert "Secret" not in by_kind, "secrets come only through existingSecret references"
     assert "PersistentVolumeClaim" not in by_kind, "persistence.existingClaim is used as given"
+
+
+def _container(doc: dict[str, Any]) -> dict[str, Any]:
+    (container,) = doc["spec"]["template"]["spec"]["containers"]
+    return container  # type: ignore[no-any-return]
+
+
+def test_every_hub_run_role_serves_health_on_its_pod_ip_and_is_probed_there(rendered: dict[str, str]) -> None:
+    for doc in documents(rendered):
+        if doc["kind"] != "Deployment":
+            continue
+        component, container = doc["metadata"]["labels"]["app.kubernetes.io/component"], _container(doc)
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+        if component == "api":
+            assert "HUB_ROLE_HTTP_PORT" not in env and "health" not in ports
+            continue
+        assert (env["HUB_ROLE_HTTP_HOST"], env["HUB_ROLE_HTTP_PORT"], ports["health"]) == ("$(POD_IP)", "9464", 9464)
+        names = [e["name"] for e in container["env"]]
+        assert names.index("POD_IP") < names.index("HUB_ROLE_HTTP_HOST")  # $(POD_IP) expands earlier variables only
+        if component not in ("as2", "sftp-inbox"):  # those two are probed on the port they serve
+            assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "health"}
+            assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"}
+
+
+def test_role_health_off_means_no_health_port_and_no_probes_that_would_need_it(chart: Any) -> None:
+    docs = documents(render(chart, {"roleHealth": {"enabled": False}}))
+    for doc in (d for d in docs if d["kind"] == "Deployment"):
+        container = _container(doc)
+        assert "HUB_ROLE_HTTP_PORT" not in {e["name"] for e in container["env"]}
+        if doc["metadata"]["labels"]["app.kubernetes.io/component"] != "api":
+            assert "livenessProbe" not in container and "readinessProbe" not in container
 
 
 def test_pollers_run_once_with_recreate(rendered: dict[str, str]) -> None:
