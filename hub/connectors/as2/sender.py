@@ -61,8 +61,14 @@ class AsyncMdnSender:
         self.on_delivered, self.post = on_delivered, post
 
     def deliver_due(self, now: datetime | None = None) -> int:
-        """Try every due MDN once; return how many were delivered."""
-        return sum(self._deliver(item) for item in self.store.due(now or utcnow()))
+        """Try every due MDN once (each claimed first, so receivers sharing the queue never both send one);
+        return how many were delivered."""
+        moment = now or utcnow()
+        lease = timedelta(seconds=self.policy.timeout_seconds + 60)  # one attempt, with room to record it
+        delivered = 0
+        while (item := self.store.claim_next(moment, lease)) is not None:
+            delivered += self._deliver(item)
+        return delivered
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

@@ -152,6 +152,27 @@ class As2Store:
             rows = conn.execute(query).all()
         return [OutboxItem(r.id, r.message_row, r.document_id, r.url, r.mdn_uri, r.attempts) for r in rows]
 
+    def claim_next(self, now: datetime, lease: timedelta) -> OutboxItem | None:
+        """The next due MDN, claimed for ``lease``: its due time moves past the lease with a compare-and-set on
+        the due time read, so of several receivers sharing the queue exactly one sends it. A sender that dies
+        mid-send leaves it due again once the lease ends; the attempt's outcome sets the next due time."""
+        while True:
+            found = self.due(now, limit=1)
+            if not found:
+                return None
+            item = found[0]
+            with self.engine.begin() as conn:
+                read = conn.scalar(select(outbox.c.next_attempt_at).where(outbox.c.id == item.id))
+                if read is None or read > now:
+                    continue  # another receiver claimed it between the two reads
+                claimed = conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == item.id, outbox.c.state == PENDING, outbox.c.next_attempt_at == read)
+                    .values(next_attempt_at=now + lease)
+                )
+            if claimed.rowcount == 1:
+                return item
+
     def delivered(self, item_id: int) -> None:
         self._outbox(item_id, state=SENT, sent_at=utcnow(), attempts=outbox.c.attempts + 1, last_error=None)
 
