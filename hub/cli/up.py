@@ -74,6 +74,8 @@ def run(
     translate / translate-bulk / sink-erp / sink-orders are faust agents (one consumer group each);
     sink-catalog is the batched price-list writer; connectors runs the drop folder, the SFTP and e-mail
     pollers; as2 and sftp-inbox run the AS2 receiver and the hosted SFTP server of the partners file.
+    With HUB_ROLE_HTTP_PORT set, the role also serves /livez, /readyz and its own /metrics there
+    (on HUB_ROLE_HTTP_HOST, default 127.0.0.1).
     """
     obj: Ctx = ctx.obj
     if role not in ALL_ROLES:
