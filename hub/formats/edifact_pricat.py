@@ -13,25 +13,42 @@ pack-hierarchy sub-lines, retail-only lines) is a failed line. Header ALC groups
 freight) and product-group (PGI) conditions have no canonical field and are not read. The qualifiers each
 value comes from are named where it is read.
 
-Memory: :func:`~hub.formats.edifact.parse_interchange` holds the whole interchange; this module walks it
-one message and one LIN group at a time and keeps only counts and the bounded line report.
+Memory: flat in the file size. The interchange is read through :func:`~hub.formats.edifact.iter_interchange`
+(chunks of bytes, segments decoded and tokenized as they come), and each message is walked one LIN group at
+a time; only counts, the bounded line report and a look-ahead of :data:`CHECK_AHEAD` segments are kept, so a
+catalogue of 500 000 LIN groups (one message) needs no more memory than one of 5 000.
+
+Streaming moves some verdicts behind records already yielded, and they are settled like this:
+
+* The first :data:`CHECK_AHEAD` segments of a message are read before its first record, so a message that
+  ends within them (nearly every message that is not a full catalogue) is checked whole first, as before:
+  a wrong UNT is one FailedRecord and no version.
+* A longer message whose UNT check fails at its end (count, reference, no UNT) has already yielded its
+  ANNOUNCED and prices. Its version is then closed ``REJECTED`` (reason: the UNT problem) instead of
+  ``COMPLETE``, followed by the message's FailedRecord — the pipeline's convention for a version that must
+  not be applied (hub.pipeline.pricelists), and the catalog applies only COMPLETE versions.
+* A message's closing record (COMPLETE, or REJECTED and its FailedRecord) is held until the envelope after
+  it has been read: up to the next UNH, or through the UNZ checks. So an envelope error raised at the
+  trailer leaves the last version open, which the pipeline closes REJECTED; a single-message interchange
+  (the usual PRICAT) is never applied when its envelope is wrong. An envelope error met after an earlier
+  message was closed cannot withdraw that message's version.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from itertools import islice
+from itertools import chain, islice
 from typing import BinaryIO, ClassVar
 
 from hub.canonical.pricelist import ArticleStatus, LineProblem, NumberType, Price, PriceListVersion
 from hub.errors import DocumentError, InvalidValueError, MissingFieldError, ParseError, UnknownFormatError
 from hub.formats.base import FailedRecord, Sniffed, TranslationContext, TranslatorId
-from hub.formats.edifact import Message, Segment, parse_interchange, split_groups, to_date, to_decimal
+from hub.formats.edifact import Message, MessageReader, Segment, iter_interchange, split_groups, to_date, to_decimal
 from hub.pricing.units import unit_code
 
 _DIRECTORIES = ((1993, "A"), (2016, "B"))
@@ -42,6 +59,8 @@ _GTIN_TYPES = frozenset(["EN", "SRV", "0160"])
 _ACTIONS: dict[str, ArticleStatus] = {"1": "NEW", "2": "DISCONTINUED", "3": "CHANGED", "4": "ACTIVE"}
 _PACK_QUANTITIES = ("52", "59")  # quantity per pack; consumer units in the traded unit
 REPORT_LIMIT = 100  # line problems kept in a COMPLETE version (the counts are always exact)
+# Body segments of a message read before its first record: a message this short is checked whole (UNT) first.
+CHECK_AHEAD = 2_000
 
 
 class EdifactPricatTranslator:
@@ -55,14 +74,12 @@ class EdifactPricatTranslator:
         return 20 if sniffed.syntax == "edifact" and names_pricat(sniffed.head) else 0
 
     def translate(self, stream: BinaryIO, context: TranslationContext) -> Iterator[object]:
-        # Read whole (bounded): parse_interchange needs the bytes, and the envelope (UNZ) is verified
-        # before the first record is yielded, as an envelope error dead-letters the interchange.
-        data = stream.read(context.max_xml_bytes + 1)
-        if len(data) > context.max_xml_bytes:
-            raise ParseError(f"interchange larger than {context.max_xml_bytes} bytes", location="byte 0")
-        interchange = parse_interchange(data)
-        for message in interchange.messages:
-            yield from translate_message(message, context)
+        # No size cap: the reading is streamed, memory does not grow with the file.
+        closing: list[object] = []
+        for message in iter_interchange(stream).messages():
+            yield from closing  # the envelope up to this UNH is sound: the previous version may close
+            closing = yield from translate_message(message, context)
+        yield from closing  # the UNZ checks passed
 
 
 def names_pricat(head: bytes) -> bool:
@@ -77,31 +94,50 @@ def names_pricat(head: bytes) -> bool:
     return re.search(f"UNH{plus}[^{plus}]*{plus}PRICAT{colon}", text) is not None
 
 
-def translate_message(message: Message, context: TranslationContext) -> Iterator[object]:
-    """One message → ANNOUNCED, a Price or FailedRecord per LIN, COMPLETE; or one FailedRecord."""
+def translate_message(reader: MessageReader, context: TranslationContext) -> Generator[object, None, list[object]]:
+    """One message → ANNOUNCED and a Price or FailedRecord per LIN; or one FailedRecord.
+
+    Returns (rather than yields) the closing records, COMPLETE or REJECTED and the message's FailedRecord,
+    for the caller to yield once the envelope after the message has been read.
+    """
+    message, segments = reader.message, _look_ahead(reader)
     try:
-        _check_message(message)
-        start = next((i for i, s in enumerate(message.segments) if s.tag in ("LIN", "PGI")), len(message.segments))
-        header = _read_header(message, message.segments[:start])
+        _check_message(message, reader.error)
+        header, lines = _read_header(message, segments)
         announced = _announce(message, header, context)
     except DocumentError as exc:
-        yield FailedRecord(exc, f"message {message.index} (UNH {message.ref})")
-        return
+        if isinstance(exc, ParseError) and exc is not reader.error:
+            raise  # the input broke while the header was read from it: an envelope error, the interchange fails
+        yield FailedRecord(exc, _reference(message))
+        return []
     yield announced
     tally = _Tally()
-    for ordinal, group in enumerate(_line_groups(message.segments, start), start=1):
+    for ordinal, group in enumerate(_line_groups(lines), start=1):
         if _priceless_sub_line(group):
             continue  # a pack-hierarchy sub-line describes its parent's packaging; it is not an article to price
         line = line_number(group[0], ordinal)
         record = _line_record(message, announced, header.function, line, group)
         tally.count(line, record)
         yield record
-    yield tally.complete(announced)
+    if reader.error is not None:  # found at the UNT, after the prices: the version must not be applied
+        return [tally.rejected(announced, reader.error), FailedRecord(reader.error, _reference(message))]
+    return [tally.complete(announced)]
 
 
-def _check_message(message: Message) -> None:
-    if message.error is not None:
-        raise message.error
+def _reference(message: Message) -> str:
+    return f"message {message.index} (UNH {message.ref})"
+
+
+def _look_ahead(reader: MessageReader) -> Iterator[Segment]:
+    """The body, of which the first CHECK_AHEAD segments are read now (reader.error is final if it ended)."""
+    body = iter(reader)
+    ahead = list(islice(body, CHECK_AHEAD))
+    return chain(iter(ahead), body)  # a list iterator lets go of its list once passed: the look-ahead is freed
+
+
+def _check_message(message: Message, error: ParseError | None) -> None:
+    if error is not None:
+        raise error
     if message.type != "PRICAT":
         raise UnknownFormatError(f"{message.type} message is not a price catalogue", location=message.location())
     match = re.fullmatch(r"D(\d\d)([A-Z])", message.version)
@@ -111,10 +147,10 @@ def _check_message(message: Message) -> None:
         raise UnknownFormatError(f"PRICAT {message.version} is not supported (D93A…D16B)", location=message.location())
 
 
-def _line_groups(segments: Sequence[Segment], start: int) -> Iterator[list[Segment]]:
+def _line_groups(segments: Iterable[Segment]) -> Iterator[list[Segment]]:
     """LIN groups, one at a time: a LIN and what follows it up to the next LIN, PGI or the summary."""
     group: list[Segment] = []
-    for segment in islice(segments, start, None):
+    for segment in segments:
         if segment.tag in _LINE_END:
             if group:
                 yield group
@@ -153,12 +189,16 @@ class _Header:
     customer_number: str | None = None
 
 
-def _read_header(message: Message, segments: Sequence[Segment]) -> _Header:
-    """BGM number (ESAP T0001) and 1225 (T0002), DTMs, CUX, NAD ids, RFF+IT (internal customer number)."""
+def _read_header(message: Message, segments: Iterator[Segment]) -> tuple[_Header, Iterator[Segment]]:
+    """The segments before the first LIN/PGI: BGM number (ESAP T0001) and 1225 (T0002), DTMs, CUX, NAD ids,
+    RFF+IT (internal customer number). Returns the header and the rest of the body, from that LIN/PGI on.
+    """
     header = _Header()
     in_group = False  # DTMs count only before the first group (RFF, NAD, CUX … date their own group)
     for segment in segments:
         tag, qualifier = segment.tag, segment.qualifier
+        if tag in ("LIN", "PGI"):
+            return header, chain((segment,), segments)
         in_group = in_group or tag in _HEADER_GROUPS
         if tag == "BGM" and header.number is None:
             header.number, header.function = segment.get(1), segment.get(2)
@@ -172,7 +212,7 @@ def _read_header(message: Message, segments: Sequence[Segment]) -> _Header:
             header.parties.setdefault(qualifier, segment.get(1, 0) or "")
         elif tag == "RFF" and qualifier == "IT" and header.customer_number is None:
             header.customer_number = segment.get(0, 1)
-    return header
+    return header, iter(())
 
 
 def _validity(message: Message, header: _Header, options_from: str | None) -> tuple[date, date | None]:
@@ -237,6 +277,11 @@ class _Tally:
         return dataclasses.replace(
             announced, status="COMPLETE", article_count=self.articles, failed_lines=self.failed, line_report=report
         )
+
+    def rejected(self, announced: PriceListVersion, error: DocumentError) -> PriceListVersion:
+        """The version closed as never to be applied: its message failed after its prices were yielded."""
+        reason = f"{error.code}: {error.message} ({error.location}); nothing of this version is applied"
+        return dataclasses.replace(self.complete(announced), status="REJECTED", reason=reason)
 
 
 @dataclass(frozen=True, slots=True)

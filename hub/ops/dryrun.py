@@ -166,7 +166,7 @@ class DryRun:
     def _version_diff(self, index: int, new: dict[str, Any], old: list[dict[str, Any]]) -> RecordDiff:
         ratio = self.rt.settings.price_list_reject_ratio
         total = new["article_count"] + new["failed_lines"]
-        rejected = total > 0 and new["failed_lines"] / total > ratio
+        rejected = new["rejected"] or (total > 0 and new["failed_lines"] / total > ratio)
         new = {**new, "status": "REJECTED" if rejected else "COMPLETE"}
         label = f"price list version valid from {new['valid_from']}"
         if index >= len(old):
@@ -186,7 +186,7 @@ def _count_versions(items: Iterator[object]) -> Iterator[dict[str, Any]]:
         if isinstance(item, PriceListVersion) and item.status == "ANNOUNCED":
             current = {"valid_from": item.valid_from.isoformat(), "article_count": 0, "failed_lines": 0}
         elif isinstance(item, PriceListVersion) and current is not None:
-            yield current
+            yield current | {"rejected": item.status == "REJECTED"}  # closed REJECTED by the translator
             current = None
         elif isinstance(item, Price) and current is not None:
             current["article_count"] += 1

@@ -2,7 +2,8 @@
 
 Prices are produced as they are parsed (batched by the Kafka producer, acknowledged all at once), never
 collected in memory. Each version is announced first and closed last: COMPLETE with counts, or REJECTED when
-more than the threshold of lines failed (default 0.1 %), so the catalog never shows a half-applied list. The
+more than the threshold of lines failed (default 0.1 %) or when the translator closes it REJECTED itself (a
+streamed message found broken after its prices), so the catalog never shows a half-applied list. The
 scope is decided here: the forwarding tenant; else the buyer the file's header names (an unknown buyer is
 refused — a customer-specific list is never published to every tenant); else ``central``.
 """
@@ -142,6 +143,8 @@ class _Run:
             if rejected
             else None
         )
+        if summary.status == "REJECTED":  # the translator found the version unusable after its prices (a late UNT)
+            rejected, reason = True, summary.reason
         version = replace(
             run.version,
             status="REJECTED" if rejected else "COMPLETE",

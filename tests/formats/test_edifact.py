@@ -5,7 +5,10 @@ Corpus files are also read by pydifact (an independent tokenizer) and must give 
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import warnings
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -13,10 +16,13 @@ from pathlib import Path
 import pytest
 
 from hub.errors import InvalidValueError, ParseError
+from hub.formats import edifact
 from hub.formats.edifact import (
+    Interchange,
     Segment,
     Separators,
     decode,
+    iter_interchange,
     parse_interchange,
     split_groups,
     to_date,
@@ -156,21 +162,21 @@ def test_unz_reference_must_match_unb() -> None:
     assert [n.rule for n in ic.notices] == ["EDIFACT-UNZ-REF"]
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("BGM+380+1'", "does not start with UNB"),
-        ("UNB+UNOC:3+S+R+240115:1200+X'" + message("1", "BGM+380+1"), "no UNZ"),
-        (interchange(message("1", "BGM+380+1")) + "UNH+2'", "data after the UNZ"),
-        (interchange(message("1", "BGM+380+1")) + "garbage", "ends inside a segment"),
-        (interchange(message("1", "BGM+380+1"))[:-3], "ends inside a segment"),
-        (interchange(message("1", "BGM+380+1")).replace("UNH", "BGM+1'UNH", 1), "outside a message"),
-        (interchange(message("1", "BGM+380+1")).replace("BGM", "bgm"), "no valid tag"),
-        (interchange(message("1", "BGM+380+1")).replace("BGM+380+1'", "BGM+380+1''"), "no valid tag"),
-        ("UNA:+", "cut short"),
-        ("UNA::.? 'UNB+UNOC:3+S+R+1:1+X'", "not usable"),
-    ],
-)
+ENVELOPE_ERRORS = [
+    ("BGM+380+1'", "does not start with UNB"),
+    ("UNB+UNOC:3+S+R+240115:1200+X'" + message("1", "BGM+380+1"), "no UNZ"),
+    (interchange(message("1", "BGM+380+1")) + "UNH+2'", "data after the UNZ"),
+    (interchange(message("1", "BGM+380+1")) + "garbage", "ends inside a segment"),
+    (interchange(message("1", "BGM+380+1"))[:-3], "ends inside a segment"),
+    (interchange(message("1", "BGM+380+1")).replace("UNH", "BGM+1'UNH", 1), "outside a message"),
+    (interchange(message("1", "BGM+380+1")).replace("BGM", "bgm"), "no valid tag"),
+    (interchange(message("1", "BGM+380+1")).replace("BGM+380+1'", "BGM+380+1''"), "no valid tag"),
+    ("UNA:+", "cut short"),
+    ("UNA::.? 'UNB+UNOC:3+S+R+1:1+X'", "not usable"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ENVELOPE_ERRORS)
 def test_envelope_errors(text: str, expected: str) -> None:
     with pytest.raises(ParseError, match=expected):
         parse_interchange(text.encode())
@@ -263,3 +269,83 @@ def test_corpus_segments_agree_with_pydifact(path: Path) -> None:
     for mine, other in zip(ours, theirs, strict=True):
         flat = [[e] if isinstance(e, str) else list(e) for e in other.elements]
         assert [list(e) for e in mine.elements] == flat, mine.label
+
+
+# --- streaming: iter_interchange reads as parse_interchange does, in pieces of any size ------------------
+
+
+def streamed(data: bytes) -> Interchange:
+    """What iter_interchange reads, gathered into an Interchange to compare with parse_interchange."""
+    reader = iter_interchange(io.BytesIO(data))
+    messages = tuple(message.read() for message in reader.messages())
+    return Interchange(**{**vars_of(reader.header), "messages": messages, "notices": tuple(reader.notices)})
+
+
+def vars_of(interchange: Interchange) -> dict[str, object]:
+    return {name: getattr(interchange, name) for name in Interchange.__dataclass_fields__}
+
+
+def outcome(read: Callable[[bytes], Interchange], data: bytes) -> object:
+    """The interchange read (message errors as text: exceptions compare by identity), or the ParseError."""
+    try:
+        found = read(data)
+    except ParseError as exc:
+        return (exc.message, exc.location)
+    errors = [(m.error.message, m.error.location) if m.error else None for m in found.messages]
+    return dataclasses.replace(
+        found, messages=tuple(dataclasses.replace(m, error=None) for m in found.messages)
+    ), errors
+
+
+SAMPLES = [
+    interchange(message("1", "NAD+BY+++Åkesson Bygg Ödeshög"), message("2", "BGM+380+2")).encode("latin-1"),
+    interchange(message("1", "NAD+BY+++Łódź Ärlig €"), charset="UNOW:4").encode("utf-8"),
+    interchange(message("1", "NAD+BY+++Bygg?+El AB ?'Nord?' ?:1 ??")).encode(),
+    b"\xef\xbb\xbf \r\n" + interchange(message("1", "BGM+380+1")).replace("'", "'\r\n").encode(),
+    (b"UNA|*,# !UNB*UNOC|3*S|14*R|14*240115|1200*X1!UNH*1*INVOIC|D|96A|UN!NAD*BY***A#*B#!C#|D##E!UNT*3*1!UNZ*1*X1!"),
+    (
+        b"UNB\x1dUNOB\x1f1\x1dS\x1dR\x1d240115\x1f1200\x1dR1\x1cUNH\x1d1\x1dINVOIC\x1fD\x1f96A\x1fUN\x1c"
+        b"BGM\x1d380\x1dN?1\x1cUNT\x1d3\x1d1\x1cUNZ\x1d1\x1dR1\x1c"
+    ),
+    interchange(message("1", "BGM+380+1").replace("UNT+3+1", "UNT+9+1"), "UNH+2+INVOIC:D:96A:UN'BGM+1'").encode(),
+    interchange(message("1", "BGM+380+1") + "UNO+P1+1:Doc1+13:application/pdf+8'AB'CD+EFUNP+8+P1'").encode(),
+    interchange("UNG+INVOIC+S+R+240115:1200+G1+UN+D:96A'" + message("1", "BGM+380+1") + "UNE+1+G1'", count=1).encode(),
+    interchange(message("1", "BGM+380+1"), count=2).replace("+ICREF'UNH", "+ICREF++++++1'UNH").encode(),
+    interchange(message("M1", "BGM+380+1")).replace("UNZ+1+ICREF", "UNZ+1+M1").encode(),
+    *[text.encode() for text, _ in ENVELOPE_ERRORS],
+    interchange(message("1", "BGM+380+1")).replace("UNZ+1+ICREF", "UNZ+2+ICREF").encode(),
+    interchange(message("1", "BGM+380+1") + "UNO+P1+1:Doc1+13:application/pdf+99'AB'").encode(),
+]
+SAMPLES += [  # a wrong byte, also one whose UTF-8 sequence is cut by a chunk boundary
+    b"UNB+UNOW:4+S:14+R:14+240115:1200+1'UNH+1+INVOIC:D:96A:UN'NAD+BY+++\xc3\xa4\xe2\x82\xac\xe2\x82'UNT+3+1'UNZ+1+1'",
+    b"UNB+UNOC:3+S:14+R:14+240115:1200+1'UNH+1+INVOIC:D:96A:UN'NAD+BY+++It\x92s'UNT+3+1'UNZ+1+1'",
+    b"UNB+UNOW:4+S:14+R:14+240115:1200+1'UNH+1+INVOIC:D:96A:UN'NAD+BY+++\xc2\x92'UNT+3+1'UNZ+1+1'",
+    b"UNB+UNOW:4+S:14+R:14+240115:1200+1'UNH+1+INVOIC:D:96A:UN'NAD+BY+++\xe2\x82",
+]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64 * 1024])
+@pytest.mark.parametrize("data", SAMPLES, ids=range(len(SAMPLES)))
+def test_streamed_reading_is_the_same_at_any_chunk_size(
+    data: bytes, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(edifact, "CHUNK_BYTES", chunk)
+    assert outcome(streamed, data) == outcome(parse_interchange, data)
+
+
+@pytest.mark.skipif(not EDIFACT.is_dir(), reason=f"corpus not present at {EDIFACT}")
+@pytest.mark.parametrize("path", _corpus_files(), ids=lambda p: p.name)
+def test_corpus_files_stream_as_they_parse(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = path.read_bytes()
+    for chunk in (5, 4096):
+        monkeypatch.setattr(edifact, "CHUNK_BYTES", chunk)
+        assert outcome(streamed, data) == outcome(parse_interchange, data)
+
+
+def test_a_message_body_is_read_lazily() -> None:
+    data = interchange(message("1", "BGM+380+1", "DTM+137:20240115:102").replace("UNT+4+1", "UNT+9+1")).encode()
+    [reader] = list(iter_interchange(io.BytesIO(data)).messages())  # an unread body is passed over
+    assert reader.closed and reader.error is not None and "UNT segment count 9 ≠ 4" in reader.error.message
+    reader = next(iter_interchange(io.BytesIO(data)).messages())
+    assert not reader.closed and reader.error is None  # the UNT check is made when the body ends
+    assert [s.tag for s in reader] == ["BGM", "DTM"] and reader.closed and reader.error is not None

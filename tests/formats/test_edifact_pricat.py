@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import tracemalloc
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 from hub.canonical.pricelist import Price, PriceListVersion
 from hub.errors import DocumentError, InvalidValueError, MissingFieldError, ParseError, UnknownFormatError
+from hub.formats import edifact, edifact_pricat
 from hub.formats.base import FailedRecord, Sniffed, TranslationContext
 from hub.formats.edifact_pricat import REPORT_LIMIT, EdifactPricatTranslator
 from hub.formats.sniff import sniff
@@ -408,3 +410,94 @@ def test_accepts() -> None:
     assert TRANSLATOR.accepts(sniff(pricat)) == 20
     assert TRANSLATOR.accepts(sniff(invoic)) == 0
     assert TRANSLATOR.accepts(Sniffed("xml", head=pricat)) == 0
+
+
+# --- streaming -------------------------------------------------------------------------------------
+
+
+def catalogue(n: int) -> bytes:
+    """One PRICAT message of ``n`` LIN groups (LIN with its supplier number, PRI+AAB), as a wholesaler's full list."""
+    head = "UNB+UNOC:3+7350000000001:14+7350000000002:14+240115:1200+ICREF'UNH+1+PRICAT:D:96A:UN:EAN008'"
+    head += "BGM+9+PL-1+9'DTM+137:20240110:102'"
+    lines = "".join(f"LIN+{i}++A{i}:SA'PRI+AAB:{catalogue_price(i)}'" for i in range(1, n + 1))
+    return (head + lines + f"UNT+{4 + 2 * n}+1'UNZ+1+ICREF'").encode("latin-1")
+
+
+def catalogue_price(i: int) -> str:
+    return f"{i % 9973}.{i % 100:02d}"
+
+
+def streamed_peak(n: int) -> int:
+    """Peak traced memory while the translator reads a catalogue of ``n`` LIN groups, each record dropped."""
+    data = catalogue(n)  # made before tracing: the input is the caller's, only the translator is measured
+    context = TranslationContext(partner_id="W1")
+    first = last = complete = None
+    count = 0
+    tracemalloc.start()
+    try:
+        for record in TRANSLATOR.translate(io.BytesIO(data), context):
+            if isinstance(record, Price):
+                first, last, count = first or record, record, count + 1
+            elif isinstance(record, PriceListVersion) and record.status == "COMPLETE":
+                complete = record
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == n and complete is not None and complete.article_count == n and complete.failed_lines == 0
+    assert first is not None and last is not None
+    assert (first.article_number, first.list_price) == ("A1", Decimal(catalogue_price(1)))
+    assert (last.article_number, last.list_price, last.line) == (f"A{n}", Decimal(catalogue_price(n)), n)
+    return peak
+
+
+def test_memory_is_flat_in_the_number_of_lin_groups() -> None:
+    small, large = streamed_peak(20_000), streamed_peak(200_000)
+    # Ten times the LIN groups (about 5 MB of input) in the same memory: nothing is kept per line.
+    assert large < 1.5 * small + 256 * 1024, (small, large)
+
+
+def test_a_long_message_failing_its_unt_closes_its_version_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(edifact_pricat, "CHECK_AHEAD", 3)  # the message is longer: its prices stream out
+    body = (*HEADER, *lin(1, "PRI+AAB:10"), *lin(2, "PRI+AAB:12X"))
+    bad = re.sub(r"UNT\+(\d+)\+1'", lambda m: f"UNT+{int(m[1]) + 1}+1'", message("1", *body))
+    records = translate(interchange(bad, message("2", *HEADER, *lin(1, "PRI+AAB:20"))))
+    announced, price, bad_line, rejected, failed, *second = records
+    assert isinstance(announced, PriceListVersion) and announced.status == "ANNOUNCED"
+    assert isinstance(price, Price) and isinstance(bad_line, FailedRecord)
+    assert isinstance(rejected, PriceListVersion) and rejected.status == "REJECTED"
+    assert (rejected.article_count, rejected.failed_lines) == (1, 1)
+    assert rejected.reason is not None and "UNT segment count" in rejected.reason
+    assert isinstance(failed, FailedRecord) and isinstance(failed.error, ParseError)
+    assert failed.reference == "message 1 (UNH 1)" and failed.error.location == "message 1, segment 19 (UNT+20)"
+    assert [v[2].status for v in versions(second)] == ["COMPLETE"]
+
+
+def test_a_short_message_is_checked_whole_before_its_first_record() -> None:
+    body = (*HEADER, *lin(1, "PRI+AAB:10"))
+    bad = re.sub(r"UNT\+(\d+)\+1'", lambda m: f"UNT+{m[1]}+X'", message("1", *body))
+    records = translate(interchange(bad))
+    assert len(records) == 1 and isinstance(records[0], FailedRecord) and "UNT reference" in records[0].error.message
+
+
+def test_an_envelope_error_at_the_trailer_leaves_the_version_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(edifact_pricat, "CHECK_AHEAD", 1)
+    records: list[object] = []
+    data = interchange(message("1", *HEADER, *lin(1, "PRI+AAB:10")), count=2).encode()
+    with pytest.raises(ParseError, match="UNZ control count"):
+        records.extend(TRANSLATOR.translate(io.BytesIO(data), TranslationContext(partner_id="W1")))
+    # The COMPLETE waits for the UNZ checks, so the pipeline closes the open version REJECTED on this error.
+    assert not any(isinstance(r, PriceListVersion) and r.status == "COMPLETE" for r in records)
+
+
+def test_chunk_boundaries_do_not_change_the_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = (
+        "UNA^*,! ~UNB*UNOW^4*7350000000001^14*7350000000002^14*240115^1200*ICREF~"
+        "UNH*1*PRICAT^D^96A^UN^EAN008~BGM*9*PL!*1*9~DTM*137^20240110^102~LIN*1**7310000000019^EN~"
+        "IMD*F**^^^Rör 15!*22!~!^!! 'mm'+ €~PRI*AAB^10,5^^^100^MTR~UNT*7*1~UNZ*1*ICREF~"
+    ).encode()
+    whole = translate(data)
+    for chunk in (1, 2, 5):
+        monkeypatch.setattr(edifact, "CHUNK_BYTES", chunk)
+        assert translate(data) == whole
+    price = only_price(data)
+    assert price.description == "Rör 15*22~^! 'mm'+ €"
