@@ -451,7 +451,7 @@ def streamed_peak(n: int) -> int:
 
 
 def test_memory_is_flat_in_the_number_of_lin_groups() -> None:
-    small, large = streamed_peak(20_000), streamed_peak(200_000)
+    small, large = streamed_peak(10_000), streamed_peak(100_000)
     # Ten times the LIN groups (about 5 MB of input) in the same memory: nothing is kept per line.
     assert large < 1.5 * small + 256 * 1024, (small, large)
 
