@@ -104,7 +104,10 @@ class Runtime:
     def publisher(self) -> Publisher:
         bootstrap = self.bootstrap_servers or resolve_bootstrap(self.settings)
         publisher = Publisher(
-            bootstrap, client_id=self.settings.app_id, delivery_timeout_s=self.settings.kafka_delivery_timeout_s
+            bootstrap,
+            client_id=self.settings.app_id,
+            delivery_timeout_s=self.settings.kafka_delivery_timeout_s,
+            extra_config=self.settings.kafka_security.librdkafka(),
         )
         self._closers.append(publisher)
         return publisher
@@ -166,6 +169,7 @@ class Runtime:
             [topics.price, topics.pricelist, topics.discount],
             group_id=f"{self.settings.app_id}-catalog",
             session_timeout_s=self.settings.kafka_session_timeout_s,
+            security=self.settings.kafka_security,
         )
 
     def orders_stage(self) -> OrdersStage:

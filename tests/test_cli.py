@@ -128,3 +128,22 @@ def test_import_without_a_broker_says_what_to_do(tmp_path: Path) -> None:
         "error[BROKER_UNAVAILABLE]: no Kafka broker: start the hub with `hub up` (it runs the bundled broker) "
         "or set HUB_BOOTSTRAP_SERVERS"
     )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"HUB_KAFKA_SECURITY_PROTOCOL": "SSL"}, "HUB_KAFKA_SECURITY_PROTOCOL=SSL needs HUB_BOOTSTRAP_SERVERS"),
+        (
+            {"HUB_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "HUB_BOOTSTRAP_SERVERS": "kafka:9093"},
+            "SASL_SSL needs HUB_KAFKA_SASL_USERNAME and HUB_KAFKA_SASL_PASSWORD",
+        ),
+        ({"HUB_KAFKA_SECURITY_PROTOCOL": "TLS"}, "HUB_KAFKA_SECURITY_PROTOCOL: Input should be 'PLAINTEXT', 'SSL'"),
+    ],
+)
+def test_incomplete_kafka_security_settings_are_refused_naming_what_is_missing(
+    tmp_path: Path, extra: dict[str, str], message: str
+) -> None:
+    result = hub("config", "check", env=hub_env(tmp_path, write_partners(tmp_path)) | extra)
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr

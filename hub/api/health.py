@@ -87,7 +87,10 @@ def _broker(runtime: ProbedRuntime, timeout_s: float) -> str:
     bootstrap = runtime.bootstrap_servers or resolve_bootstrap(runtime.settings)
     # A metadata request (list topics) with no topics to create: proves the broker answers the protocol.
     # Its own timeout is shorter than the probe's, so the client's reason is reported rather than a timeout.
-    apply_topics(bootstrap, [], TopicNames(runtime.settings.topic_prefix), timeout_s=timeout_s * 0.75)
+    settings = runtime.settings
+    apply_topics(
+        bootstrap, [], TopicNames(settings.topic_prefix), timeout_s=timeout_s * 0.75, security=settings.kafka_security
+    )
     return f"metadata from {bootstrap}"
 
 

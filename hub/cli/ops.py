@@ -144,7 +144,9 @@ def topics_apply(ctx: typer.Context) -> None:
     """Create every topic of schemas/topics.yaml that does not exist yet (partitions, retention)."""
     settings = ctx.obj.settings
     bootstrap = resolve_bootstrap(settings)
-    result = apply_topics(bootstrap, load_topic_specs(), TopicNames(settings.topic_prefix))
+    result = apply_topics(
+        bootstrap, load_topic_specs(), TopicNames(settings.topic_prefix), security=settings.kafka_security
+    )
     for name, action in sorted(result.items()):
         typer.echo(f"{action:8} {name}")
 

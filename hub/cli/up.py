@@ -85,7 +85,7 @@ def run(
     runtime.migrate()
     # A consumer that subscribes before its topic exists only sees it at the next metadata refresh; roles
     # started together (or before the first document) must not wait for that, so each creates what is missing.
-    apply_topics(bootstrap, load_topic_specs(), runtime.topics)
+    apply_topics(bootstrap, load_topic_specs(), runtime.topics, security=runtime.settings.kafka_security)
     with ExitStack() as stack:
         stack.callback(runtime.close)  # last: the health server stops first
         _start_role_http(runtime, stack)
@@ -135,7 +135,7 @@ def _broker(settings: HubSettings, stack: ExitStack) -> tuple[str, bool]:
 
 def _prepare(runtime: Runtime, bootstrap: str, *, republish_all: bool) -> None:
     runtime.migrate()
-    apply_topics(bootstrap, load_topic_specs(), runtime.topics)
+    apply_topics(bootstrap, load_topic_specs(), runtime.topics, security=runtime.settings.kafka_security)
     # The bundled broker forgets everything on restart, so every unfinished document is published
     # again from the archive (DESIGN §9.12). A real broker kept what it acked: only documents whose
     # publish was never acknowledged are sent again.
@@ -163,6 +163,7 @@ def _run_agents(runtime: Runtime, bootstrap: str, roles: list[str], app_id: str)
         bootstrap_servers=bootstrap,
         session_timeout_s=runtime.settings.kafka_session_timeout_s,
         handlers=handlers,
+        security=runtime.settings.kafka_security,
     )
     return run_worker(app)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer, Message
 
 from hub.kafka.producer import LIBRDKAFKA_LOG
+from hub.kafka.security import PLAINTEXT, KafkaSecurity
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ def read_records(
     max_records: int | None = None,
     deadline_s: float = 60.0,
     session_timeout_s: float = 6.0,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> Iterator[ConsumedRecord]:
     """Yield records from the earliest offset until ``max_records`` or ``idle_s`` without new ones.
 
@@ -62,6 +64,7 @@ def read_records(
             "session.timeout.ms": int(session_timeout_s * 1000),
             "heartbeat.interval.ms": max(500, int(session_timeout_s * 1000 / 4)),
             "logger": LIBRDKAFKA_LOG,
+            **security.librdkafka(),
         }
     )
     consumer.subscribe(list(topics))
@@ -97,6 +100,7 @@ class BatchConsumer:
         *,
         group_id: str,
         session_timeout_s: float = 10.0,
+        security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         self._consumer = Consumer(
             {
@@ -110,6 +114,7 @@ class BatchConsumer:
                 # a topic created after subscribe() is seen at the next refresh: 10 s, not librdkafka's 5 min
                 "topic.metadata.refresh.interval.ms": 10_000,
                 "logger": LIBRDKAFKA_LOG,
+                **security.librdkafka(),
             }
         )
         self._consumer.subscribe(list(topics))

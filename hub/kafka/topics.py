@@ -11,6 +11,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from hub.canonical.schemas import DEFAULT_SCHEMAS_DIR
 from hub.errors import BrokerUnavailableError, ConfigError
+from hub.kafka.security import PLAINTEXT, KafkaSecurity
 
 RAW = "hub.raw.v1"
 RAW_BULK = "hub.raw.bulk.v1"
@@ -102,9 +103,10 @@ def apply_topics(
     *,
     replication_factor: int = -1,
     timeout_s: float = 15.0,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> dict[str, str]:
     """Create every missing topic; return ``{physical name: "created" | "exists"}``."""
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers, **security.librdkafka()})
     try:
         existing = set(admin.list_topics(timeout=timeout_s).topics)
     except KafkaException as exc:

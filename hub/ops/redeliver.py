@@ -144,6 +144,7 @@ class Redeliverer:
             idle_s=3.0,
             deadline_s=900.0,
             session_timeout_s=self.rt.settings.kafka_session_timeout_s,
+            security=self.rt.settings.kafka_security,
         )
         yield from records
 

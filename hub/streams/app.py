@@ -12,6 +12,7 @@ was already dead-lettered by the stage. If retrying is hopeless the agent crashe
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -21,6 +22,7 @@ import structlog
 
 from hub.errors import TransientError
 from hub.kafka.consumer import ConsumedRecord
+from hub.kafka.security import PLAINTEXT, KafkaSecurity
 
 log = structlog.get_logger(__name__)
 
@@ -35,11 +37,13 @@ def create_app(
     session_timeout_s: float,
     handlers: dict[str, tuple[Sequence[str], Callable[[ConsumedRecord], str]]],
     web_port: int | None = None,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> faust.App:
     """Build a faust app; ``handlers`` maps role → (source topics, stage.process)."""
     app = faust.App(
         app_id,
         broker=f"kafka://{bootstrap_servers}",
+        broker_credentials=credentials(security),
         web_enabled=web_port is not None,
         web_bind="127.0.0.1",
         web_port=web_port or 6066,
@@ -56,6 +60,18 @@ def create_app(
     for role, (topics, process) in handlers.items():
         _add_agent(app, role, topics, process, executor)
     return app
+
+
+def credentials(security: KafkaSecurity) -> faust.SASLCredentials | faust.SSLCredentials | None:
+    """The faust (aiokafka) form of the hub's Kafka security settings."""
+    context = None
+    if security.tls:
+        context = ssl.create_default_context(cafile=str(security.ca_file) if security.ca_file else None)
+    if security.sasl:
+        return faust.SASLCredentials(
+            username=security.username, password=security.password, mechanism=security.mechanism, ssl_context=context
+        )
+    return faust.SSLCredentials(context) if context is not None else None
 
 
 def _add_agent(
