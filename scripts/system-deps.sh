@@ -2,7 +2,8 @@
 # Installs and starts the operating-system parts the integration tests use, if they are missing:
 #   - OpenSSH's sshd (the tests run a real SFTP server on a loopback port);
 #   - dovecot's IMAP server and LDA (the e-mail tests run a private dovecot on loopback ports);
-#   - PostgreSQL answering on 127.0.0.1:5432 (trust auth, as on the project's CI machines).
+#   - PostgreSQL answering on 127.0.0.1:5432 (trust auth, as on the project's CI machines);
+#   - socat (TLS in front of the bundled broker, which speaks plaintext only, for the Kafka TLS tests).
 # Idempotent; safe to run on every `make test`. Needs root for apt-get (CI runs as root).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -18,6 +19,11 @@ apt_install() {
 if [ ! -x /usr/sbin/sshd ]; then
   echo "system-deps: installing openssh-server"
   apt_install openssh-server
+fi
+
+if ! command -v socat >/dev/null; then
+  echo "system-deps: installing socat"  # a TLS-terminating proxy in front of the bundled broker (Kafka TLS tests)
+  apt_install socat
 fi
 
 if [ ! -x /usr/sbin/dovecot ] || [ ! -x /usr/lib/dovecot/dovecot-lda ]; then

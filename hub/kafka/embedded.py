@@ -45,8 +45,17 @@ def free_port() -> int:
 class EmbeddedBroker:
     """Start/stop a Tansu broker on 127.0.0.1; usable as a context manager."""
 
-    def __init__(self, *, port: int = 0, log_file: Path | None = None, binary: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        log_file: Path | None = None,
+        binary: Path | None = None,
+        advertised_port: int | None = None,
+    ) -> None:
         self.port = port or free_port()
+        # A TLS-terminating proxy in front (tests of HUB_KAFKA_SECURITY_PROTOCOL=SSL) is what clients must be sent to.
+        self.advertised_port = advertised_port or self.port
         self.log_file = log_file
         self.binary = tansu_binary(binary)
         self._process: subprocess.Popen[bytes] | None = None
@@ -67,7 +76,7 @@ class EmbeddedBroker:
                 "--listener-url",
                 url,
                 "--advertised-listener-url",
-                url,
+                f"tcp://127.0.0.1:{self.advertised_port}",
                 "--storage-engine",
                 "memory://tansu/",
             ],

@@ -424,6 +424,30 @@ def test_pods_get_settings_from_the_configmap_and_urls_from_the_secret(rendered:
         assert {"/var/lib/grossisthub", "/etc/grossisthub/partners", "/tmp", container["workingDir"]} <= mounts
 
 
+def test_kafka_sasl_settings_go_to_the_configmap_and_the_password_only_to_the_secret(chart: Any) -> None:
+    override = {
+        "config": {"kafkaSecurityProtocol": "SASL_SSL", "kafkaSaslMechanism": "SCRAM-SHA-512",
+                   "kafkaSaslUsername": "grossisthub", "kafkaSslCaFile": "/etc/kafka-ca/ca.pem"},
+        "secrets": {"kafkaSaslPasswordKey": "kafka-password"},
+    }  # fmt: skip
+    docs = documents(render(chart, override))
+    (config,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-config")]
+    security = (
+        "HUB_KAFKA_SECURITY_PROTOCOL",
+        "HUB_KAFKA_SASL_MECHANISM",
+        "HUB_KAFKA_SASL_USERNAME",
+        "HUB_KAFKA_SSL_CA_FILE",
+    )
+    assert {k: config["data"].get(k) for k in security} == {
+        "HUB_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "HUB_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "HUB_KAFKA_SASL_USERNAME": "grossisthub", "HUB_KAFKA_SSL_CA_FILE": "/etc/kafka-ca/ca.pem",
+    }  # fmt: skip
+    for doc in (d for d in docs if d["kind"] in ("Deployment", "Job")):
+        (container, *_) = doc["spec"]["template"]["spec"]["containers"]
+        [password] = [e for e in container["env"] if e["name"] == "HUB_KAFKA_SASL_PASSWORD"]
+        assert password["valueFrom"]["secretKeyRef"] == {"name": "grossisthub", "key": "kafka-password"}
+
+
 def test_hook_job_migrates_then_applies_topics_before_install_and_upgrade(rendered: dict[str, str]) -> None:
     (job,) = [d for d in documents(rendered) if d["kind"] == "Job"]
     annotations = job["metadata"]["annotations"]

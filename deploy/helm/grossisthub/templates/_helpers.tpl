@@ -145,6 +145,10 @@ applies. Integers go through int64: Helm may hold numbers as float64, and 536870
   "HUB_VALIDATION_ARTEFACTS" $c.validationArtefacts
   "HUB_EXTRA_TRANSLATORS" $c.extraTranslators
   "HUB_PRICE_LIST_REJECT_RATIO" $c.priceListRejectRatio
+  "HUB_KAFKA_SECURITY_PROTOCOL" $c.kafkaSecurityProtocol
+  "HUB_KAFKA_SASL_MECHANISM" $c.kafkaSaslMechanism
+  "HUB_KAFKA_SASL_USERNAME" $c.kafkaSaslUsername
+  "HUB_KAFKA_SSL_CA_FILE" $c.kafkaSslCaFile
 }}
 {{- if .Values.secrets.schemaRegistryUrlKey }}
 {{- $_ := unset $strings "HUB_SCHEMA_REGISTRY_URL" }}
@@ -209,6 +213,13 @@ applies. Integers go through int64: Helm may hold numbers as float64, and 536870
     secretKeyRef:
       name: {{ $s.existingSecret | quote }}
       key: {{ $s.schemaRegistryUrlKey | quote }}
+{{- end }}
+{{- if $s.kafkaSaslPasswordKey }}
+- name: HUB_KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s.existingSecret | quote }}
+      key: {{ $s.kafkaSaslPasswordKey | quote }}
 {{- end }}
 {{- end }}
 
