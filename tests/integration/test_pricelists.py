@@ -4,22 +4,27 @@ versions by date, diff, rollback, tenant isolation, rejection of a bad list — 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from hub.canonical import PriceListVersion
 from hub.canonical.codec import from_dict
+from hub.formats import edifact_pricat
 from hub.intake.service import Delivery
 from hub.kafka.consumer import BatchConsumer, read_records
 from hub.kafka.topics import apply_topics, load_topic_specs
 from hub.pricing.netprice import net_price, pick_agreement
 from hub.runtime import Runtime
 from hub.sinks.catalog.queries import agreements, diff, lookup, versions
+from hub.sinks.catalog.tables import price as catalog_price
 from hub.sinks.catalog.writer import rollback
+from tests.formats.test_edifact_pricat import interchange, lin, message
 from tests.support import make_runtime, make_settings
 
 PARTNERS = """\
@@ -203,3 +208,26 @@ def test_a_list_with_too_many_bad_lines_is_rejected_whole(
     records = read_records(bootstrap_servers, [runtime.topics.pricelist], group_id=f"pl-{unique}")
     statuses = [from_dict(PriceListVersion, runtime.serde.decode(r.value)[1]).status for r in records if r.value]
     assert statuses == ["ANNOUNCED", "REJECTED"]
+
+
+def test_a_pricat_found_broken_after_its_prices_is_rejected_and_never_visible(
+    runtime: Runtime, bootstrap_servers: str, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long PRICAT message streams its prices before its UNT is checked; a wrong UNT count at the end closes
+    the version REJECTED (by the translator), so the catalog stores it as rejected and shows none of its prices."""
+    monkeypatch.setattr(edifact_pricat, "CHECK_AHEAD", 3)  # "long": the prices stream out before the UNT
+    head = ("BGM+9+PL-9+9", "DTM+137:20261201:102", "CUX+2:NOK:8")
+    body = (*head, *lin(1, "PRI+AAB:10"), *lin(2, "PRI+AAB:12", number="7310000000026:EN", sa="E2"))
+    bad = re.sub(r"UNT\+(\d+)\+1'", lambda m: f"UNT+{int(m[1]) + 1}+1'", message("1", *body))
+    pipe = Pipeline(runtime, bootstrap_servers, unique)
+    assert pipe.send(interchange(bad).encode("latin-1"), "pricat.edi", tenant="nordstrom") == "rejected"
+    [version] = versions(runtime.erp_engine, "onninen-no")
+    assert (version["status"], version["article_count"], version["merged_at"]) == ("REJECTED", 2, None)
+    assert "UNT segment count 12 ≠ 11 segments" in version["reason"]
+    with runtime.erp_engine.connect() as conn:  # its prices were stored as they streamed in, and stay invisible
+        stored = conn.scalar(
+            select(func.count()).select_from(catalog_price).where(catalog_price.c.version_id == version["version_id"])
+        )
+    assert stored == 2
+    for article in ("E1234567", "7310000000019"):
+        assert prices(runtime, "nordstrom", article, date(2026, 12, 15)) == []
