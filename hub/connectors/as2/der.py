@@ -5,6 +5,7 @@ OCTET STRING. asn1crypto (under pyas2lib) loads the whole structure, so memory g
 This reader walks the outer SEQUENCEs header by header, returns the small elements (recipient infos,
 algorithm identifiers) as bytes for asn1crypto, and yields the big content in chunks — primitive, or
 constructed from segments with definite or indefinite length (BER, as BouncyCastle-based products send).
+Bytes that are not the structure expected raise ``ValueError`` naming the offset.
 """
 
 from __future__ import annotations
@@ -19,10 +20,6 @@ SEQUENCE, SET, OID, INTEGER, OCTET_STRING = 0x30, 0x31, 0x06, 0x02, 0x04
 EXPLICIT_0, IMPLICIT_0_PRIMITIVE = 0xA0, 0x80
 ENVELOPED_DATA = bytes.fromhex("06092a864886f70d010703")  # 1.2.840.113549.1.7.3
 COMPRESSED_DATA = bytes.fromhex("060b2a864886f70d0109100109")  # 1.2.840.113549.1.9.16.1.9
-
-
-class BerError(ValueError):
-    """The bytes are not the CMS structure expected here; the message names the offset."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,14 +59,14 @@ class BerReader:
             return Header(raw[0], first, bytes(raw), start)
         count = first & 0x7F
         if count > 8:
-            raise BerError(f"length of {count} octets at offset {start}")
+            raise ValueError(f"length of {count} octets at offset {start}")
         octets = self._read(count)
         return Header(raw[0], int.from_bytes(octets, "big"), bytes(raw + octets), start)
 
     def expect(self, tag: int, what: str) -> Header:
         header = self.header()
         if header.tag != tag:
-            raise BerError(f"expected {what} (tag 0x{tag:02x}) at offset {header.offset}, found 0x{header.tag:02x}")
+            raise ValueError(f"expected {what} (tag 0x{tag:02x}) at offset {header.offset}, found 0x{header.tag:02x}")
         return header
 
     def element(self, header: Header | None = None) -> bytes:
@@ -77,10 +74,10 @@ class BerReader:
         header = header or self.header()
         if header.length is not None:
             if header.length > MAX_ELEMENT:
-                raise BerError(f"element of {header.length} bytes at offset {header.offset} is too large")
+                raise ValueError(f"element of {header.length} bytes at offset {header.offset} is too large")
             return header.raw + self._read(header.length)
         if not header.constructed:
-            raise BerError(f"primitive element with indefinite length at offset {header.offset}")
+            raise ValueError(f"primitive element with indefinite length at offset {header.offset}")
         parts = [header.raw]
         while True:
             child = self.header()
@@ -88,13 +85,13 @@ class BerReader:
             if child.end_of_contents:
                 return b"".join(parts)
             if self.offset - header.offset > MAX_ELEMENT:
-                raise BerError(f"element at offset {header.offset} is too large")
+                raise ValueError(f"element at offset {header.offset} is too large")
 
     def octets(self, header: Header) -> Iterator[bytes]:
         """The content of an OCTET STRING (or an implicitly tagged one) in chunks, segmented or not."""
         if not header.constructed:
             if header.length is None:
-                raise BerError(f"primitive OCTET STRING with indefinite length at offset {header.offset}")
+                raise ValueError(f"primitive OCTET STRING with indefinite length at offset {header.offset}")
             yield from self._chunks(header.length)
             return
         end = None if header.length is None else self.offset + header.length
@@ -102,10 +99,10 @@ class BerReader:
             child = self.header()
             if child.end_of_contents:
                 if end is not None:
-                    raise BerError(f"end-of-contents inside a definite-length string at offset {child.offset}")
+                    raise ValueError(f"end-of-contents inside a definite-length string at offset {child.offset}")
                 return
             if child.tag not in (OCTET_STRING, OCTET_STRING | 0x20):
-                raise BerError(f"segment of a constructed OCTET STRING has tag 0x{child.tag:02x} at {child.offset}")
+                raise ValueError(f"segment of a constructed OCTET STRING has tag 0x{child.tag:02x} at {child.offset}")
             yield from self.octets(child)
 
     def _chunks(self, length: int) -> Iterator[bytes]:
@@ -117,10 +114,10 @@ class BerReader:
 
     def _read(self, count: int) -> bytes:
         if self.offset + count > self.size:
-            raise BerError(f"truncated: {count} byte(s) needed at offset {self.offset} of {self.size}")
+            raise ValueError(f"truncated: {count} byte(s) needed at offset {self.offset} of {self.size}")
         data = self.stream.read(count)
         if len(data) != count:
-            raise BerError(f"truncated: {count} byte(s) needed at offset {self.offset}")
+            raise ValueError(f"truncated: {count} byte(s) needed at offset {self.offset}")
         self.offset += count
         return data
 
@@ -141,13 +138,13 @@ def enveloped_data(reader: BerReader) -> Enveloped:
     if infos[0] == EXPLICIT_0:  # originatorInfo: skipped, the recipient infos follow
         infos = reader.element()
     if infos[0] != SET:
-        raise BerError("EnvelopedData: recipientInfos missing")
+        raise ValueError("EnvelopedData: recipientInfos missing")
     reader.expect(SEQUENCE, "EncryptedContentInfo")
     reader.element()  # content type
     algorithm = reader.element()
     content = reader.header()
     if content.tag not in (IMPLICIT_0_PRIMITIVE, EXPLICIT_0):
-        raise BerError(f"EnvelopedData without encrypted content at offset {content.offset}")
+        raise ValueError(f"EnvelopedData without encrypted content at offset {content.offset}")
     return Enveloped(infos, algorithm, reader.octets(content))
 
 
@@ -162,12 +159,12 @@ def compressed_data(reader: BerReader) -> tuple[bytes, Iterator[bytes]]:
     reader.expect(EXPLICIT_0, "eContent")
     string = reader.header()
     if string.tag not in (OCTET_STRING, OCTET_STRING | 0x20):
-        raise BerError(f"eContent is not an OCTET STRING at offset {string.offset}")
+        raise ValueError(f"eContent is not an OCTET STRING at offset {string.offset}")
     return algorithm, reader.octets(string)
 
 
 def _content_info(reader: BerReader, oid: bytes, what: str) -> None:
     reader.expect(SEQUENCE, "ContentInfo")
     if reader.element() != oid:
-        raise BerError(f"not CMS {what}")
+        raise ValueError(f"not CMS {what}")
     reader.expect(EXPLICIT_0, "ContentInfo content")

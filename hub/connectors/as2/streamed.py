@@ -43,11 +43,12 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from hub.connectors.as2.certs import Certificate, OwnKey, decryption_keys
 from hub.connectors.as2.config import As2Partner
-from hub.connectors.as2.der import BerError, BerReader, compressed_data, enveloped_data
+from hub.connectors.as2.der import BerReader, compressed_data, enveloped_data
 from hub.connectors.as2.mime import http_headers
 from hub.connectors.as2.receive import CMS_CIPHERS, INSUFFICIENT, Failure, MdnRequest, Unwrapped, mdn_request
 from hub.connectors.as2.span import CHUNK, Span
 from hub.connectors.as2.spool import FileEntity, http_entity, read_entity, signed_parts
+from hub.errors import LocalSignal
 
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224,
@@ -55,7 +56,7 @@ HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 }  # fmt: skip
 
 
-class _Refused(Exception):
+class _Refused(LocalSignal):
     """A step failed with an RFC 4130 disposition modifier."""
 
     def __init__(self, modifier: str, text: str) -> None:
@@ -147,7 +148,7 @@ class _Run:
             algorithm = algos.EncryptionAlgorithm.load(envelope.algorithm)
             name = CMS_CIPHERS.get(algorithm["algorithm"].native, algorithm["algorithm"].native)
             infos = cms.RecipientInfos.load(envelope.recipient_infos)
-        except (BerError, ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError) as exc:
             raise _Refused("decryption-failed", f"unreadable CMS envelope: {exc}") from None
         if name not in self.profile.encryption_algorithms:
             allowed = ", ".join(self.profile.encryption_algorithms)
@@ -156,7 +157,7 @@ class _Run:
         plain = self._temp()
         try:
             _decrypt_into(algorithm, content_key, envelope.content, plain)
-        except (BerError, ValueError) as exc:
+        except ValueError as exc:
             raise _Refused("decryption-failed", str(exc) or type(exc).__name__) from None
         span = Span(plain, 0, plain.tell())
         self.layers.entity, self.layers.decrypted, self.layers.encrypted = self._entity(span), span, True
@@ -230,7 +231,7 @@ class _Run:
         try:
             _algorithm, content = compressed_data(_reader(der))
             _inflate_into(content, out)
-        except (BerError, zlib.error, ValueError) as exc:
+        except (zlib.error, ValueError) as exc:
             raise _Refused("decompression-failed", str(exc) or type(exc).__name__) from None
         self.layers.entity, self.layers.compressed = self._entity(Span(out, 0, out.tell())), True
 
