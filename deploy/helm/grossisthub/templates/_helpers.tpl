@@ -149,6 +149,8 @@ applies. Integers go through int64: Helm may hold numbers as float64, and 536870
   "HUB_KAFKA_SASL_MECHANISM" $c.kafkaSaslMechanism
   "HUB_KAFKA_SASL_USERNAME" $c.kafkaSaslUsername
   "HUB_KAFKA_SSL_CA_FILE" $c.kafkaSslCaFile
+  "HUB_KAFKA_SSL_CERT_FILE" $c.kafkaSslCertFile
+  "HUB_KAFKA_SSL_KEY_FILE" $c.kafkaSslKeyFile
 }}
 {{- if .Values.secrets.schemaRegistryUrlKey }}
 {{- $_ := unset $strings "HUB_SCHEMA_REGISTRY_URL" }}
