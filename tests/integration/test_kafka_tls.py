@@ -181,11 +181,10 @@ def test_a_broker_certificate_from_an_unknown_ca_is_refused(tls_broker: TlsBroke
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("tls_broker", ["mutual-tls"], indirect=True)
 def test_a_broker_that_wants_a_client_certificate_refuses_a_hub_without_one(
     tls_broker: TlsBroker, tmp_path: Path
 ) -> None:
-    if tls_broker.client is None:
-        pytest.skip("this broker does not ask for client certificates")
     env = _env(tmp_path, tls_broker, tls_broker.ca_file, f"m{uuid.uuid4().hex[:6]}.", None)
     result = _hub("topics", "apply", env=env)
     assert result.returncode != 0
