@@ -33,22 +33,9 @@ DESCRIPTION = (
 def create_app(runtime: Runtime, *, probes: Probes | None = None) -> FastAPI:
     """The API over ``runtime``'s databases; applies the API's own migration (tokens) first."""
     migrate(runtime.state_engine)
-    context = ApiContext(runtime, TokenStore(runtime.state_engine), probes or default_probes(runtime))
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        context.probes.close()
-
-    app = FastAPI(
-        title="grossisthub API",
-        version=__version__,
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        dependencies=[Depends(known_query_only)],
+    app = _app(
+        runtime, probes, title="grossisthub API", description=DESCRIPTION, dependencies=[Depends(known_query_only)]
     )
-    app.state.hub = context
-    install_error_handlers(app)
     for router in (routes_health.router, routes_tenant.router, routes_ops.router, routes_admin.router,
                    routes_actions.router):  # fmt: skip
         app.include_router(router)
@@ -59,6 +46,13 @@ def create_app(runtime: Runtime, *, probes: Probes | None = None) -> FastAPI:
 def create_health_app(runtime: Runtime, *, probes: Probes | None = None) -> FastAPI:
     """Only ``/livez``, ``/readyz`` and ``/metrics``: what a ``hub run`` role serves for its orchestrator and
     Prometheus (its own counters: work is counted in the process that does it)."""
+    app = _app(runtime, probes, title="grossisthub role health", openapi_url=None)
+    app.include_router(routes_health.router)
+    return app
+
+
+def _app(runtime: Runtime, probes: Probes | None, **options: Any) -> FastAPI:
+    """A FastAPI app with the hub's context (probes closed on shutdown) and error envelope, no routes yet."""
     context = ApiContext(runtime, TokenStore(runtime.state_engine), probes or default_probes(runtime))
 
     @asynccontextmanager
@@ -66,10 +60,9 @@ def create_health_app(runtime: Runtime, *, probes: Probes | None = None) -> Fast
         yield
         context.probes.close()
 
-    app = FastAPI(title="grossisthub role health", version=__version__, lifespan=lifespan, openapi_url=None)
+    app = FastAPI(version=__version__, lifespan=lifespan, **options)
     app.state.hub = context
     install_error_handlers(app)
-    app.include_router(routes_health.router)
     return app
 
 

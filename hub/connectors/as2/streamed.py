@@ -21,7 +21,6 @@ canonical form for lax senders); large messages come from AS2 products, which se
 from __future__ import annotations
 
 import base64
-import io
 import tempfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -44,7 +43,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hub.connectors.as2.certs import Certificate, OwnKey, decryption_keys
 from hub.connectors.as2.config import As2Partner
 from hub.connectors.as2.der import BerReader, compressed_data, enveloped_data
-from hub.connectors.as2.mime import http_headers
+from hub.connectors.as2.mime import http_headers, parse_entity
 from hub.connectors.as2.receive import CMS_CIPHERS, INSUFFICIENT, Failure, MdnRequest, Unwrapped, mdn_request
 from hub.connectors.as2.span import CHUNK, Span
 from hub.connectors.as2.spool import FileEntity, http_entity, read_entity, signed_parts
@@ -189,7 +188,7 @@ class _Run:
             return
         try:
             signed, signature_part = signed_parts(entity)
-            signature = _decode_small(read_entity(Span(io.BytesIO(signature_part), 0, len(signature_part))))
+            signature = parse_entity(signature_part).decoded()  # small: the in-memory entity serves
             signer = cms.ContentInfo.load(signature)["content"]["signer_infos"][0]
             digest = signer["digest_algorithm"]["algorithm"].native
         except (ValueError, TypeError, KeyError, IndexError) as exc:
@@ -285,12 +284,6 @@ def _reader(span: Span) -> BerReader:
 def _require(required: bool, what: str) -> None:
     if required:
         raise _Refused(INSUFFICIENT, f"messages from this partner must be {what}")
-
-
-def _decode_small(entity: FileEntity) -> bytes:
-    if entity.transfer_encoding == "base64":
-        return base64.b64decode(entity.body.read(0, entity.body.size))
-    return entity.body.read(0, entity.body.size)
 
 
 def _unwrap_key(private_key: Any, info: Any) -> bytes:
